@@ -1,0 +1,77 @@
+//! AWS limits that shape what the bridge sends, named once so configuration and
+//! request building validate against the same numbers.
+//!
+//! Sources are in `../shared/appsync-events-protocol.md` §1.3 and §7.
+
+/// AppSync Events accepts at most five events in one publish (HTTP and WebSocket).
+pub const MAX_EVENTS_PER_PUBLISH: usize = 5;
+
+/// AppSync Events rejects an event whose JSON text exceeds 240 KB.
+pub const MAX_EVENT_BYTES: usize = 240 * 1024;
+
+/// A channel path has one to five segments; the first is the namespace.
+pub const MAX_CHANNEL_SEGMENTS: usize = 5;
+
+/// Each channel segment is 1–50 characters of `[A-Za-z0-9-]`, starting and ending alphanumeric.
+pub const MAX_SEGMENT_CHARS: usize = 50;
+
+/// Lambda caps a synchronous invocation payload (an SQS batch) at 6 MB.
+pub const MAX_INVOCATION_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// The whole publish request size limit is not documented (UNVERIFIED); five events of at most
+/// 240 KB each plus the envelope bounds what we ever send.
+pub const MAX_PUBLISH_REQUEST_BYTES: usize = MAX_EVENTS_PER_PUBLISH * (MAX_EVENT_BYTES + 16) + 1024;
+
+/// Returns true when `segment` satisfies AppSync's channel segment rule.
+pub fn is_valid_segment(segment: &str) -> bool {
+    let bytes = segment.as_bytes();
+    !bytes.is_empty()
+        && bytes.len() <= MAX_SEGMENT_CHARS
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-')
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+}
+
+/// Returns true when `channel` (`/ns/a/b`, leading slash required) is a valid publish channel:
+/// 1–5 valid segments, no wildcard.
+pub fn is_valid_channel(channel: &str) -> bool {
+    let Some(rest) = channel.strip_prefix('/') else {
+        return false;
+    };
+    let segments: Vec<&str> = rest.split('/').collect();
+    !segments.is_empty()
+        && segments.len() <= MAX_CHANNEL_SEGMENTS
+        && segments.iter().all(|s| is_valid_segment(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_follow_appsync_rule() {
+        assert!(is_valid_segment("a"));
+        assert!(is_valid_segment("order-42"));
+        assert!(is_valid_segment(&"a".repeat(50)));
+        assert!(!is_valid_segment(&"a".repeat(51)));
+        assert!(!is_valid_segment(""));
+        assert!(!is_valid_segment("-a"));
+        assert!(!is_valid_segment("a-"));
+        assert!(!is_valid_segment("a_b"));
+        assert!(!is_valid_segment("a.b"));
+        assert!(!is_valid_segment("é"));
+    }
+
+    #[test]
+    fn channels_have_one_to_five_segments() {
+        assert!(is_valid_channel("/default"));
+        assert!(is_valid_channel("/a/b/c/d/e"));
+        assert!(!is_valid_channel("/a/b/c/d/e/f"));
+        assert!(!is_valid_channel("a/b"));
+        assert!(!is_valid_channel("/a//b"));
+        assert!(!is_valid_channel("/a/*"));
+        assert!(!is_valid_channel("/"));
+    }
+}

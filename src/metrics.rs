@@ -1,0 +1,1 @@
+//! CloudWatch Embedded Metric Format: one metrics line per invocation, no API calls.

@@ -1,0 +1,2 @@
+//! Publishing to AppSync Events: the [`Publisher`] boundary and the pure steps around it
+//! (batch → build → sign → send → classify).

@@ -1,0 +1,2 @@
+//! The one integration-test binary: runs the real handler and CLI against real local servers on
+//! port 0, fed from `events/*.json`.
