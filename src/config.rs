@@ -393,7 +393,14 @@ pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
     if authority.contains(['@', '?', '#', ' ']) {
         return Err("must be a plain host, without user, query or spaces".to_owned());
     }
-    let authority = authority.to_ascii_lowercase();
+    let mut authority = authority.to_ascii_lowercase();
+    // The HTTP client drops a default port from `Host`; SigV4 signs `Host`, so drop it here too.
+    let default_port = if scheme == "https" { ":443" } else { ":80" };
+    if let Some(stripped) = authority.strip_suffix(default_port)
+        && !stripped.ends_with(':')
+    {
+        authority = stripped.to_owned();
+    }
     let host = host_of(&authority);
     if host.is_empty() {
         return Err("has no host".to_owned());
@@ -518,6 +525,13 @@ mod tests {
         assert!(parse_endpoint("https://h:99999/event").is_err());
         assert!(parse_endpoint("https://user@h/event").is_err());
         assert!(parse_endpoint("https:///event").is_err());
+    }
+
+    #[test]
+    fn a_default_port_is_dropped_because_host_is_signed_without_it() {
+        assert_eq!(parse_endpoint("https://h:443/event").unwrap().authority, "h");
+        assert_eq!(parse_endpoint("http://localhost:80").unwrap().authority, "localhost");
+        assert_eq!(parse_endpoint("https://h:8443").unwrap().authority, "h:8443");
     }
 
     #[test]

@@ -1,0 +1,207 @@
+//! Sending: the real [`Publisher`], one pooled `reqwest` client (rustls with ring, no OpenSSL)
+//! built at init and reused across invocations.
+//!
+//! For `AWS_IAM` the credential provider is built lazily on the first publish (no network and
+//! no certificate loading at init) and asked for credentials on every request — it caches, and
+//! Lambda's role credentials are session credentials that expire.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_runtime_api::client::identity::Identity;
+use tokio::sync::OnceCell;
+
+use crate::config::{Auth, Endpoint, PublishSettings, Secret};
+use crate::publish::auth::{CONTENT_TYPE, sigv4_headers};
+use crate::publish::{Publisher, RawResponse, SendError, build};
+
+/// How long an idle pooled connection is kept: long enough to span warm invocations.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Installs ring as rustls' process-wide crypto provider. reqwest is built with
+/// `rustls-no-provider` (no aws-lc build) and panics at client creation without one.
+pub fn install_crypto_provider() {
+    // Err means a provider is already installed, which is what we want.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Building the HTTP client failed (no usable TLS roots, for example).
+#[derive(Debug, thiserror::Error)]
+#[error("http client could not be built: {0}")]
+pub struct ClientError(String);
+
+/// Builds the one pooled HTTP client.
+pub fn http_client() -> Result<reqwest::Client, ClientError> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
+        .build()
+        .map_err(|e| ClientError(e.to_string()))
+}
+
+enum RequestAuth {
+    Iam {
+        region: String,
+        provider: OnceCell<SharedCredentialsProvider>,
+    },
+    Header {
+        name: &'static str,
+        value: Secret,
+    },
+}
+
+/// The real publisher: POSTs to the configured endpoint with the configured auth.
+#[derive(Clone)]
+pub struct HttpPublisher {
+    client: reqwest::Client,
+    endpoint: Endpoint,
+    auth: Arc<RequestAuth>,
+}
+
+impl std::fmt::Debug for HttpPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HttpPublisher")
+            .field("endpoint", &self.endpoint.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl HttpPublisher {
+    /// A publisher for `settings`, sharing `client`. IAM credentials come from the default AWS
+    /// chain, loaded on first use.
+    pub fn new(client: reqwest::Client, settings: &PublishSettings) -> Self {
+        let auth = match &settings.auth {
+            Auth::AwsIam { region } => RequestAuth::Iam {
+                region: region.clone(),
+                provider: OnceCell::new(),
+            },
+            Auth::ApiKey(key) => RequestAuth::Header {
+                name: "x-api-key",
+                value: key.clone(),
+            },
+            Auth::Token { token, .. } => RequestAuth::Header {
+                name: "authorization",
+                value: token.clone(),
+            },
+        };
+        Self {
+            client,
+            endpoint: settings.endpoint.clone(),
+            auth: Arc::new(auth),
+        }
+    }
+
+    /// Uses `provider` instead of the default chain (tests, or callers with their own chain).
+    /// No effect for the API key and token modes.
+    pub fn with_credentials_provider(mut self, provider: SharedCredentialsProvider) -> Self {
+        if let RequestAuth::Iam { region, .. } = self.auth.as_ref() {
+            self.auth = Arc::new(RequestAuth::Iam {
+                region: region.clone(),
+                provider: OnceCell::new_with(Some(provider)),
+            });
+        }
+        self
+    }
+
+    async fn identity(
+        region: &str,
+        provider: &OnceCell<SharedCredentialsProvider>,
+    ) -> Result<Identity, SendError> {
+        let provider = provider
+            .get_or_try_init(|| default_chain(region.to_owned()))
+            .await?;
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| SendError::Credentials(e.to_string()))?;
+        Ok(credentials.into())
+    }
+
+    async fn send(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
+        let body = build::body(channel, events);
+        let mut request = self
+            .client
+            .post(&self.endpoint.url)
+            .header("content-type", CONTENT_TYPE)
+            .header("accept", "application/json");
+        match self.auth.as_ref() {
+            RequestAuth::Iam { region, provider } => {
+                let identity = Self::identity(region, provider).await?;
+                let headers = sigv4_headers(
+                    &self.endpoint.url,
+                    &self.endpoint.authority,
+                    &body,
+                    &identity,
+                    region,
+                    SystemTime::now(),
+                )?;
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+            }
+            RequestAuth::Header { name, value } => {
+                request = request.header(*name, value.expose());
+            }
+        }
+        let response = request.body(body).send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(transport)?;
+        Ok(RawResponse {
+            status,
+            body: body.to_vec(),
+        })
+    }
+}
+
+fn transport(e: reqwest::Error) -> SendError {
+    if e.is_timeout() {
+        SendError::Timeout
+    } else {
+        // `{:#}`-style chain without the URL's query (we send none) and never any header.
+        let e = e.without_url();
+        let mut message = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(s) = source {
+            message.push_str(": ");
+            message.push_str(&s.to_string());
+            source = s.source();
+        }
+        SendError::Transport(message)
+    }
+}
+
+/// The standard AWS credential chain (environment, profile, container, IMDS) with a ring-based
+/// HTTP client: aws-config without its default client would pull a second TLS stack (aws-lc), and
+/// without any client it panics in debug builds (toolchain notes, "Trap").
+async fn default_chain(region: String) -> Result<SharedCredentialsProvider, SendError> {
+    use aws_smithy_http_client::tls;
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .http_client(http)
+        .load()
+        .await;
+    sdk.credentials_provider().ok_or_else(|| {
+        SendError::Credentials("the default credential chain has no provider".to_owned())
+    })
+}
+
+impl Publisher for HttpPublisher {
+    async fn publish(
+        &self,
+        channel: &str,
+        events: &[&str],
+        timeout: Duration,
+    ) -> Result<RawResponse, SendError> {
+        // One timeout over credentials, connect, send and body read.
+        match tokio::time::timeout(timeout, self.send(channel, events)).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Timeout),
+        }
+    }
+}
