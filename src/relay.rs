@@ -1,2 +1,922 @@
-//! The top-level data flow of one invocation: input → route → batch → publish with retries →
+//! The top-level data flow of one invocation: records → route → batch → publish with retries →
 //! per-record outcomes, inside the deadline and in FIFO group order.
+//!
+//! - Records without a message group are planned together: grouped by channel, chunked by five,
+//!   channels published concurrently (bounded), each channel's requests in order.
+//! - Records of an SQS FIFO message group are published one step at a time: a record only after
+//!   the group's earlier records succeeded. Consecutive records of a group whose events all go to
+//!   one channel share a request (at most five events). After a group's first failure the rest
+//!   of the group is reported failed without publishing; other groups go on.
+//! - Only failed events are retried, with backoff, and never past the deadline: what is left when
+//!   time runs short is reported failed so the trigger redelivers it.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use futures_util::future::join_all;
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
+use tracing::{Instrument, debug, info_span};
+
+use crate::config::Tuning;
+use crate::input::{Invocation, Record};
+use crate::limits::MAX_EVENTS_PER_PUBLISH;
+use crate::publish::batch::{self, Chunk};
+use crate::publish::classify::{EventOutcome, classify};
+use crate::publish::retry::{Backoff, Jitter, RetryAction, retry_action};
+use crate::publish::{Origin, OutgoingEvent, Publisher};
+use crate::route::{RouteError, Routed, route};
+use crate::rules::RuleSet;
+
+/// How the relay publishes: from the `BRIDGE_*` tuning knobs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RelaySettings {
+    /// Requests in flight at once across channels and groups.
+    pub concurrency: usize,
+    /// Attempts per event, the first included.
+    pub max_attempts: u32,
+    /// One request's timeout (shortened to what is left before the deadline).
+    pub request_timeout: Duration,
+    /// Delay between attempts.
+    pub backoff: Backoff,
+}
+
+impl RelaySettings {
+    /// Production settings: full jitter.
+    pub fn from_tuning(tuning: &Tuning) -> Self {
+        Self {
+            concurrency: tuning.concurrency.max(1),
+            max_attempts: tuning.max_attempts.max(1),
+            request_timeout: tuning.request_timeout,
+            backoff: Backoff {
+                base: tuning.backoff_base,
+                cap: tuning.backoff_cap,
+                jitter: Jitter::Full,
+            },
+        }
+    }
+}
+
+/// Why one record (or one of its events) failed: where, and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFailure {
+    /// The rule involved, when the failure is tied to one.
+    pub rule: Option<Arc<str>>,
+    /// The channel involved, when the failure is tied to one.
+    pub channel: Option<String>,
+    /// What happened, lowercase.
+    pub reason: String,
+}
+
+impl RecordFailure {
+    fn plain(reason: impl Into<String>) -> Self {
+        Self {
+            rule: None,
+            channel: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// A record after routing: what it publishes, or why it fails before publishing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoutedRecord {
+    /// Position in the invocation.
+    pub index: usize,
+    /// `messageId` or the EventBridge `id`.
+    pub id: String,
+    /// FIFO message group, if any.
+    pub group: Option<String>,
+    /// The routed events (empty: no rule matched, dropped) or the failure.
+    pub routed: Result<Vec<Routed>, RecordFailure>,
+}
+
+/// The outcome of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Every event of the record was accepted by AppSync.
+    Delivered {
+        /// How many events it published.
+        events: usize,
+    },
+    /// No rule matched and unmatched records are dropped.
+    Unmatched,
+    /// At least one event failed, or the record could not be read or routed.
+    Failed(Vec<RecordFailure>),
+}
+
+/// One record's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordReport {
+    /// Position in the invocation.
+    pub index: usize,
+    /// `messageId` (the SQS `itemIdentifier`) or the EventBridge `id`.
+    pub id: String,
+    /// What happened.
+    pub outcome: RecordOutcome,
+}
+
+/// Per-rule counters for metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleStats {
+    /// Events of this rule AppSync accepted.
+    pub published: u64,
+    /// Events of this rule that failed.
+    pub failed: u64,
+}
+
+/// Counters of one invocation, for the summary log line and metrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Records in the invocation.
+    pub records: u64,
+    /// Events AppSync accepted.
+    pub events_published: u64,
+    /// Records reported failed.
+    pub records_failed: u64,
+    /// Event re-sends (an event sent three times counts two).
+    pub retries: u64,
+    /// Records no rule matched (dropped).
+    pub unmatched: u64,
+    /// Each request's latency in milliseconds.
+    pub latencies_ms: Vec<f64>,
+    /// Counters per rule name.
+    pub per_rule: BTreeMap<String, RuleStats>,
+}
+
+/// What the relay did with an invocation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// One report per record, in invocation order.
+    pub records: Vec<RecordReport>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl Report {
+    /// The failed records.
+    pub fn failed(&self) -> impl Iterator<Item = &RecordReport> {
+        self.records
+            .iter()
+            .filter(|r| matches!(r.outcome, RecordOutcome::Failed(_)))
+    }
+}
+
+/// Routes every record of the invocation and publishes the result. The whole invocation's data
+/// flow; `deadline` is Lambda's deadline minus the configured margin.
+pub async fn relay<P: Publisher>(
+    invocation: Invocation,
+    rules: &RuleSet,
+    publisher: &P,
+    settings: &RelaySettings,
+    deadline: Instant,
+) -> Report {
+    let records = invocation
+        .records
+        .into_iter()
+        .map(|record| route_record(record, rules))
+        .collect();
+    publish_records(records, publisher, settings, deadline).await
+}
+
+/// Route one record; input and routing errors become the record's failure.
+pub fn route_record(record: Record, rules: &RuleSet) -> RoutedRecord {
+    let routed = match &record.document {
+        Err(e) => Err(RecordFailure::plain(format!("unreadable record: {e}"))),
+        Ok(document) => route(rules, document).map_err(|e| match e {
+            RouteError::Render { rule, reason } => RecordFailure {
+                rule: Some(rule),
+                channel: None,
+                reason: format!("route failed: {reason}"),
+            },
+            other => RecordFailure::plain(format!("route failed: {other}")),
+        }),
+    };
+    RoutedRecord {
+        index: record.index,
+        id: record.id,
+        group: record.group,
+        routed,
+    }
+}
+
+/// A record's events ready to send, or why it stops before sending.
+enum Prepared {
+    Events(Vec<OutgoingEvent>),
+    Unmatched,
+    Failed(RecordFailure),
+}
+
+fn prepare(record: &RoutedRecord) -> Prepared {
+    match &record.routed {
+        Err(f) => Prepared::Failed(f.clone()),
+        Ok(routed) if routed.is_empty() => Prepared::Unmatched,
+        Ok(routed) => {
+            let mut events = Vec::with_capacity(routed.len());
+            for r in routed {
+                match serde_json::to_string(&r.payload) {
+                    Ok(json) => events.push(OutgoingEvent {
+                        origin: Origin {
+                            record: record.index,
+                            rule: r.rule.clone(),
+                        },
+                        channel: r.channel.clone(),
+                        json,
+                    }),
+                    Err(e) => {
+                        return Prepared::Failed(RecordFailure {
+                            rule: Some(r.rule.clone()),
+                            channel: Some(r.channel.clone()),
+                            reason: format!("payload is not serialisable: {e}"),
+                        });
+                    }
+                }
+            }
+            Prepared::Events(events)
+        }
+    }
+}
+
+/// The fate of one sent (or refused) event.
+struct EventResult {
+    origin: Origin,
+    channel: String,
+    result: Result<(), String>,
+}
+
+/// What one lane (a channel queue or a message group) produced.
+#[derive(Default)]
+struct LaneResult {
+    events: Vec<EventResult>,
+    /// Records failed without (or despite) their own events' results.
+    records: Vec<(usize, RecordFailure)>,
+}
+
+struct Ctx<'a, P> {
+    publisher: &'a P,
+    settings: &'a RelaySettings,
+    deadline: Instant,
+    permits: Semaphore,
+    counters: Mutex<(u64, Vec<f64>)>,
+}
+
+/// Publishes already-routed records: the relay minus routing, so it can be driven with hand-made
+/// [`Routed`] events.
+pub async fn publish_records<P: Publisher>(
+    records: Vec<RoutedRecord>,
+    publisher: &P,
+    settings: &RelaySettings,
+    deadline: Instant,
+) -> Report {
+    let ctx = Ctx {
+        publisher,
+        settings,
+        deadline,
+        permits: Semaphore::new(settings.concurrency.max(1)),
+        counters: Mutex::new((0, Vec::new())),
+    };
+
+    let mut failures: Vec<Vec<RecordFailure>> = vec![Vec::new(); records.len()];
+    let mut unmatched = vec![false; records.len()];
+    let mut counts = vec![0usize; records.len()];
+    let position: BTreeMap<usize, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(pos, r)| (r.index, pos))
+        .collect();
+
+    let mut free_events = Vec::new();
+    let mut groups: Vec<(String, Vec<(usize, Prepared)>)> = Vec::new();
+    for record in &records {
+        let prepared = prepare(record);
+        match &record.group {
+            Some(group) => match groups.iter_mut().find(|(g, _)| g == group) {
+                Some((_, members)) => members.push((record.index, prepared)),
+                None => groups.push((group.clone(), vec![(record.index, prepared)])),
+            },
+            None => match prepared {
+                Prepared::Events(events) => free_events.extend(events),
+                Prepared::Unmatched => {
+                    if let Some(&pos) = position.get(&record.index) {
+                        unmatched[pos] = true;
+                    }
+                }
+                Prepared::Failed(f) => {
+                    if let Some(&pos) = position.get(&record.index) {
+                        failures[pos].push(f);
+                    }
+                }
+            },
+        }
+    }
+
+    let plan = batch::plan(free_events);
+    let mut lanes = Vec::new();
+    for event in plan.rejected {
+        lanes.push(LaneResult {
+            events: vec![EventResult {
+                origin: event.event.origin,
+                channel: event.event.channel,
+                result: Err(event.reason),
+            }],
+            records: Vec::new(),
+        });
+    }
+    let channel_lanes = join_all(plan.channels.into_iter().map(|q| run_channel(&ctx, q)));
+    let group_lanes = join_all(
+        groups
+            .into_iter()
+            .map(|(group, members)| run_group(&ctx, group, members)),
+    );
+    let (channel_results, group_results) = futures_util::future::join(channel_lanes, group_lanes).await;
+    lanes.extend(channel_results);
+    lanes.extend(group_results);
+
+    let mut stats = Stats {
+        records: records.len() as u64,
+        ..Stats::default()
+    };
+    for lane in lanes {
+        for event in lane.events {
+            let rule = stats
+                .per_rule
+                .entry(event.origin.rule.to_string())
+                .or_default();
+            let Some(&pos) = position.get(&event.origin.record) else {
+                continue;
+            };
+            match event.result {
+                Ok(()) => {
+                    rule.published += 1;
+                    stats.events_published += 1;
+                    counts[pos] += 1;
+                }
+                Err(reason) => {
+                    rule.failed += 1;
+                    failures[pos].push(RecordFailure {
+                        rule: Some(event.origin.rule),
+                        channel: Some(event.channel),
+                        reason,
+                    });
+                }
+            }
+        }
+        for (index, failure) in lane.records {
+            if let Some(&pos) = position.get(&index) {
+                failures[pos].push(failure);
+            }
+        }
+    }
+    let (retries, latencies) = ctx
+        .counters
+        .into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    stats.retries = retries;
+    stats.latencies_ms = latencies;
+
+    let reports = records
+        .into_iter()
+        .enumerate()
+        .map(|(pos, r)| {
+            let outcome = if !failures[pos].is_empty() {
+                RecordOutcome::Failed(std::mem::take(&mut failures[pos]))
+            } else if unmatched[pos] {
+                RecordOutcome::Unmatched
+            } else {
+                RecordOutcome::Delivered {
+                    events: counts[pos],
+                }
+            };
+            RecordReport {
+                index: r.index,
+                id: r.id,
+                outcome,
+            }
+        })
+        .collect::<Vec<_>>();
+    stats.unmatched = reports
+        .iter()
+        .filter(|r| r.outcome == RecordOutcome::Unmatched)
+        .count() as u64;
+    stats.records_failed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, RecordOutcome::Failed(_)))
+        .count() as u64;
+    Report {
+        records: reports,
+        stats,
+    }
+}
+
+/// One channel's requests, strictly in order; a failed request does not stop the next.
+async fn run_channel<P: Publisher>(ctx: &Ctx<'_, P>, chunks: Vec<Chunk>) -> LaneResult {
+    let mut lane = LaneResult::default();
+    for chunk in chunks {
+        let results = send_with_retries(ctx, &chunk.channel, &chunk.events, false).await;
+        lane.events.extend(
+            chunk
+                .events
+                .into_iter()
+                .zip(results)
+                .map(|(e, result)| EventResult {
+                    origin: e.origin,
+                    channel: e.channel,
+                    result,
+                }),
+        );
+    }
+    lane
+}
+
+/// One FIFO message group, record by record; stops at the first failure.
+async fn run_group<P: Publisher>(
+    ctx: &Ctx<'_, P>,
+    group: String,
+    members: Vec<(usize, Prepared)>,
+) -> LaneResult {
+    let mut lane = LaneResult::default();
+    let mut stopped_by: Option<usize> = None;
+    let mut i = 0;
+    while i < members.len() {
+        if let Some(first) = stopped_by {
+            for (index, _) in &members[i..] {
+                lane.records.push((
+                    *index,
+                    RecordFailure::plain(format!(
+                        "not published: record {first} of message group {group} failed earlier"
+                    )),
+                ));
+            }
+            break;
+        }
+        let (index, prepared) = &members[i];
+        let events = match prepared {
+            Prepared::Unmatched => {
+                i += 1;
+                continue;
+            }
+            Prepared::Failed(f) => {
+                lane.records.push((*index, f.clone()));
+                stopped_by = Some(*index);
+                i += 1;
+                continue;
+            }
+            Prepared::Events(events) => events,
+        };
+        if let Some((event, reason)) = events
+            .iter()
+            .find_map(|e| batch::check_size(e).err().map(|r| (e, r)))
+        {
+            lane.records.push((
+                *index,
+                RecordFailure {
+                    rule: Some(event.origin.rule.clone()),
+                    channel: Some(event.channel.clone()),
+                    reason,
+                },
+            ));
+            stopped_by = Some(*index);
+            i += 1;
+            continue;
+        }
+
+        // Extend to the following records of the group that go only to the same single channel,
+        // while the request stays within five events.
+        let mut end = i + 1;
+        let mut segment: Vec<OutgoingEvent> = events.clone();
+        if let Some(channel) = single_channel(events) {
+            while end < members.len() {
+                let Prepared::Events(next) = &members[end].1 else {
+                    break;
+                };
+                let fits = segment.len() + next.len() <= MAX_EVENTS_PER_PUBLISH;
+                let same = single_channel(next) == Some(channel);
+                let sized = next.iter().all(|e| batch::check_size(e).is_ok());
+                if !(fits && same && sized) {
+                    break;
+                }
+                segment.extend(next.iter().cloned());
+                end += 1;
+            }
+        }
+
+        let mut results: Vec<EventResult> = Vec::with_capacity(segment.len());
+        for chunk in batch::plan(segment).channels.into_iter().flatten() {
+            let sent = send_with_retries(ctx, &chunk.channel, &chunk.events, true).await;
+            results.extend(
+                chunk
+                    .events
+                    .into_iter()
+                    .zip(sent)
+                    .map(|(e, result)| EventResult {
+                        origin: e.origin,
+                        channel: e.channel,
+                        result,
+                    }),
+            );
+        }
+        // Walk the segment's records in order: the first with a failure stops the group; later
+        // records of the same request that were delivered are still reported failed, so SQS
+        // redelivers them after the failed one (a duplicate for subscribers, at-least-once).
+        for (index, _) in &members[i..end] {
+            if let Some(first) = stopped_by {
+                let delivered = results
+                    .iter()
+                    .any(|r| r.origin.record == *index && r.result.is_ok());
+                if delivered {
+                    lane.records.push((
+                        *index,
+                        RecordFailure::plain(format!(
+                            "delivered, but reported failed because record {first} of message group {group} failed before it"
+                        )),
+                    ));
+                }
+                continue;
+            }
+            let failed = results
+                .iter()
+                .any(|r| r.origin.record == *index && r.result.is_err());
+            if failed {
+                stopped_by = Some(*index);
+            }
+        }
+        lane.events.extend(results);
+        i = end;
+    }
+    lane
+}
+
+fn single_channel(events: &[OutgoingEvent]) -> Option<&str> {
+    let first = events.first()?.channel.as_str();
+    events
+        .iter()
+        .all(|e| e.channel == first)
+        .then_some(first)
+}
+
+/// Sends one request's events, retrying only failed ones, within attempts and the deadline.
+/// `ordered` (FIFO): a failed event is retried only when no later event of the request was
+/// delivered, so a retry never lands after a later event of its message group.
+async fn send_with_retries<P: Publisher>(
+    ctx: &Ctx<'_, P>,
+    channel: &str,
+    events: &[OutgoingEvent],
+    ordered: bool,
+) -> Vec<Result<(), String>> {
+    let span = info_span!("publish", channel, events = events.len());
+    async move {
+        let mut results: Vec<Option<Result<(), String>>> = vec![None; events.len()];
+        let mut pending: Vec<usize> = (0..events.len()).collect();
+        let mut attempt: u32 = 0;
+        while !pending.is_empty() {
+            attempt += 1;
+            // Waiting for a permit is bounded too: requests in flight end by their own timeouts.
+            let permit = match tokio::time::timeout_at(ctx.deadline, ctx.permits.acquire()).await {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) | Err(_) => {
+                    settle(&mut results, &pending, "deadline reached before the request was sent");
+                    break;
+                }
+            };
+            let Some(remaining) = remaining(ctx.deadline) else {
+                settle(&mut results, &pending, "deadline reached before the request was sent");
+                break;
+            };
+            let timeout = ctx.settings.request_timeout.min(remaining);
+            let texts: Vec<&str> = pending.iter().map(|&i| events[i].json.as_str()).collect();
+            debug!(attempt, events = ?texts, "publish request");
+            let started = Instant::now();
+            let response = match tokio::time::timeout(
+                timeout,
+                ctx.publisher.publish(channel, &texts, timeout),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => Err(crate::publish::SendError::Timeout),
+            };
+            drop(permit);
+            let latency = started.elapsed().as_secs_f64() * 1000.0;
+            if let Ok(mut c) = ctx.counters.lock() {
+                c.1.push(latency);
+            }
+            let outcomes = classify(pending.len(), &response);
+            let action = retry_action(&outcomes);
+            debug!(attempt, ?action, status = response.as_ref().map(|r| r.status).ok(), "publish response");
+            let mut retry = Vec::new();
+            let mut last_failure: BTreeMap<usize, String> = BTreeMap::new();
+            for (slot, outcome) in pending.iter().zip(outcomes) {
+                match outcome {
+                    EventOutcome::Delivered => results[*slot] = Some(Ok(())),
+                    EventOutcome::Failed(f) if f.retryable => {
+                        last_failure.insert(*slot, f.reason);
+                        retry.push(*slot);
+                    }
+                    EventOutcome::Failed(f) => results[*slot] = Some(Err(f.reason)),
+                }
+            }
+            if retry.is_empty() || matches!(action, RetryAction::Done | RetryAction::GiveUp) {
+                break;
+            }
+            let give_up = |results: &mut Vec<Option<Result<(), String>>>, why: &str| {
+                for slot in &retry {
+                    let reason = last_failure.get(slot).cloned().unwrap_or_default();
+                    results[*slot] = Some(Err(format!("{reason} ({why})")));
+                }
+            };
+            if ordered && retry.iter().any(|&r| results.iter().skip(r + 1).any(|x| matches!(x, Some(Ok(()))))) {
+                give_up(&mut results, "not retried: a later event of the message group was delivered");
+                break;
+            }
+            if attempt >= ctx.settings.max_attempts {
+                give_up(&mut results, &format!("gave up after {attempt} attempts"));
+                break;
+            }
+            let delay = ctx.settings.backoff.delay(attempt);
+            if Instant::now() + delay >= ctx.deadline {
+                give_up(&mut results, "no time left before the deadline to retry");
+                break;
+            }
+            tokio::time::sleep(delay).await;
+            if let Ok(mut c) = ctx.counters.lock() {
+                c.0 += retry.len() as u64;
+            }
+            pending = retry;
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err("not sent".to_owned())))
+            .collect()
+    }
+    .instrument(span)
+    .await
+}
+
+fn remaining(deadline: Instant) -> Option<Duration> {
+    let left = deadline.saturating_duration_since(Instant::now());
+    (!left.is_zero()).then_some(left)
+}
+
+fn settle(results: &mut [Option<Result<(), String>>], pending: &[usize], reason: &str) {
+    for &slot in pending {
+        if results[slot].is_none() {
+            results[slot] = Some(Err(reason.to_owned()));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::publish::fake::{FakePublisher, Scripted};
+
+    fn settings() -> RelaySettings {
+        RelaySettings {
+            concurrency: 4,
+            max_attempts: 3,
+            request_timeout: Duration::from_secs(2),
+            backoff: Backoff {
+                base: Duration::from_millis(100),
+                cap: Duration::from_millis(400),
+                jitter: Jitter::None,
+            },
+        }
+    }
+
+    fn routed(rule: &str, channel: &str, payload: serde_json::Value) -> Routed {
+        Routed {
+            rule: Arc::from(rule),
+            channel: channel.to_owned(),
+            payload,
+        }
+    }
+
+    fn record(index: usize, group: Option<&str>, routed: Vec<Routed>) -> RoutedRecord {
+        RoutedRecord {
+            index,
+            id: format!("m{index}"),
+            group: group.map(str::to_owned),
+            routed: Ok(routed),
+        }
+    }
+
+    fn one(index: usize, channel: &str) -> RoutedRecord {
+        record(index, None, vec![routed("r", channel, json!({"n": index}))])
+    }
+
+    fn failed_ids(report: &Report) -> Vec<&str> {
+        report.failed().map(|r| r.id.as_str()).collect()
+    }
+
+    fn reasons(report: &Report, index: usize) -> Vec<String> {
+        match &report.records[index].outcome {
+            RecordOutcome::Failed(f) => f.iter().map(|f| f.reason.clone()).collect(),
+            other => panic!("record {index} did not fail: {other:?}"),
+        }
+    }
+
+    async fn run(records: Vec<RoutedRecord>, fake: &FakePublisher) -> Report {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        publish_records(records, fake, &settings(), deadline).await
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn twelve_events_for_one_channel_go_in_three_ordered_requests() {
+        let fake = FakePublisher::new();
+        let report = run((0..12).map(|i| one(i, "/orders/a")).collect(), &fake).await;
+        let sizes: Vec<usize> = fake.requests().iter().map(|r| r.events.len()).collect();
+        assert_eq!(sizes, vec![5, 5, 2]);
+        let order: Vec<String> = fake.requests().into_iter().flat_map(|r| r.events).collect();
+        let expected: Vec<String> = (0..12).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+        assert_eq!(order, expected);
+        assert!(failed_ids(&report).is_empty());
+        assert_eq!(report.stats.events_published, 12);
+        assert_eq!(report.stats.latencies_ms.len(), 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn failed_entries_fail_exactly_their_records_and_retryable_ones_are_resent_alone() {
+        let fake = FakePublisher::new().script([Scripted::FailEvents {
+            indices: vec![1, 3],
+            code: 500,
+        }]);
+        let report = run((0..5).map(|i| one(i, "/a/b")).collect(), &fake).await;
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 2);
+        assert_eq!(requests[1].events, vec![r#"{"n":1}"#, r#"{"n":3}"#]);
+        assert!(failed_ids(&report).is_empty());
+        assert_eq!(report.stats.retries, 2);
+
+        let fake = FakePublisher::new().script([Scripted::FailEvents {
+            indices: vec![1, 3],
+            code: 400,
+        }]);
+        let report = run((0..5).map(|i| one(i, "/a/b")).collect(), &fake).await;
+        assert_eq!(fake.requests().len(), 1);
+        assert_eq!(failed_ids(&report), vec!["m1", "m3"]);
+        assert_eq!(report.stats.per_rule["r"].failed, 2);
+        assert_eq!(report.stats.per_rule["r"].published, 3);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn throttling_then_success_delivers_once() {
+        let fake = FakePublisher::new().script([Scripted::Status(429)]);
+        let report = run(vec![one(0, "/a")], &fake).await;
+        assert_eq!(fake.requests().len(), 2);
+        assert!(failed_ids(&report).is_empty());
+        assert_eq!(report.stats.events_published, 1);
+        assert_eq!(report.stats.retries, 1);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn transport_errors_are_retried() {
+        let fake = FakePublisher::new().script([Scripted::Transport, Scripted::Transport]);
+        let report = run(vec![one(0, "/a")], &fake).await;
+        assert_eq!(fake.requests().len(), 3);
+        assert!(failed_ids(&report).is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn client_errors_are_never_retried() {
+        for status in [400, 401, 403, 404, 413] {
+            let fake = FakePublisher::new().script([Scripted::Status(status)]);
+            let report = run(vec![one(0, "/a")], &fake).await;
+            assert_eq!(fake.requests().len(), 1, "{status}");
+            assert_eq!(failed_ids(&report), vec!["m0"]);
+            assert!(reasons(&report, 0)[0].contains(&format!("http {status}")));
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn server_errors_stop_after_the_configured_attempts() {
+        let fake = FakePublisher::new().script(vec![Scripted::Status(503); 10]);
+        let report = run(vec![one(0, "/a")], &fake).await;
+        assert_eq!(fake.requests().len(), 3);
+        assert!(reasons(&report, 0)[0].contains("gave up after 3 attempts"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_server_that_never_answers_is_given_up_before_the_deadline() {
+        let fake = FakePublisher::new().script(vec![Scripted::Hang; 10]);
+        let deadline = Instant::now() + Duration::from_millis(3500);
+        let records = vec![one(0, "/a"), one(1, "/b"), one(2, "/a")];
+        let report = publish_records(records, &fake, &settings(), deadline).await;
+        assert!(Instant::now() <= deadline);
+        assert_eq!(failed_ids(&report), vec!["m0", "m1", "m2"]);
+        assert!(reasons(&report, 0)[0].contains("timed out"), "{:?}", reasons(&report, 0));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_request_starts_once_the_deadline_has_passed() {
+        let fake = FakePublisher::new();
+        let deadline = Instant::now();
+        let report = publish_records(vec![one(0, "/a")], &fake, &settings(), deadline).await;
+        assert!(fake.requests().is_empty());
+        assert!(reasons(&report, 0)[0].contains("deadline"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn route_failures_unmatched_and_oversized_records_are_reported_without_requests() {
+        let big = "x".repeat(crate::limits::MAX_EVENT_BYTES);
+        let records = vec![
+            one(0, "/a"),
+            RoutedRecord {
+                index: 1,
+                id: "m1".into(),
+                group: None,
+                routed: Err(RecordFailure::plain("route failed: bad segment")),
+            },
+            record(2, None, vec![]),
+            record(3, None, vec![routed("big", "/a", json!(big))]),
+        ];
+        let fake = FakePublisher::new();
+        let report = run(records, &fake).await;
+        assert_eq!(fake.requests().len(), 1);
+        assert_eq!(fake.requests()[0].events.len(), 1);
+        assert_eq!(failed_ids(&report), vec!["m1", "m3"]);
+        assert_eq!(report.records[2].outcome, RecordOutcome::Unmatched);
+        assert!(reasons(&report, 3)[0].contains("over appsync's"));
+        assert_eq!(report.stats.unmatched, 1);
+        assert_eq!(report.stats.records_failed, 2);
+        assert_eq!(report.stats.records, 4);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_fan_out_record_fails_when_any_of_its_events_fails() {
+        let records = vec![record(
+            0,
+            None,
+            vec![
+                routed("a", "/x/1", json!("ok")),
+                routed("b", "/y/1", json!("poison")),
+            ],
+        )];
+        let fake = FakePublisher::new().fail_matching("poison", 400);
+        let report = run(records, &fake).await;
+        assert_eq!(fake.requests().len(), 2);
+        let RecordOutcome::Failed(f) = &report.records[0].outcome else {
+            panic!("expected failure");
+        };
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].rule.as_deref(), Some("b"));
+        assert_eq!(f[0].channel.as_deref(), Some("/y/1"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_a_failure_stops_the_rest_of_its_group_and_other_groups_go_on() {
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+            record(1, Some("B"), vec![routed("r", "/o/2", json!("b1"))]),
+            record(2, Some("A"), vec![routed("r", "/o/3", json!("a2 poison"))]),
+            record(3, Some("A"), vec![routed("r", "/o/1", json!("a3"))]),
+            record(4, Some("B"), vec![routed("r", "/o/2", json!("b4"))]),
+        ];
+        let fake = FakePublisher::new().fail_matching("poison", 400);
+        let report = run(records, &fake).await;
+        assert_eq!(failed_ids(&report), vec!["m2", "m3"]);
+        let sent: Vec<String> = fake.requests().into_iter().flat_map(|r| r.events).collect();
+        assert!(!sent.iter().any(|e| e.contains("a3")), "{sent:?}");
+        assert!(sent.iter().any(|e| e.contains("b4")));
+        assert!(reasons(&report, 3)[0].contains("not published"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_records_for_one_channel_share_a_request_and_a_partial_failure_fails_the_tail() {
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+            record(1, Some("A"), vec![routed("r", "/o/1", json!("a1"))]),
+            record(2, Some("A"), vec![routed("r", "/o/1", json!("a2"))]),
+        ];
+        // The middle event fails retryably while the last is delivered: re-sending it would put
+        // it after a2, so it is not retried here; a1 and a2 are redelivered by SQS.
+        let fake = FakePublisher::new().script([Scripted::FailEvents {
+            indices: vec![1],
+            code: 500,
+        }]);
+        let report = run(records, &fake).await;
+        assert_eq!(fake.requests().len(), 1);
+        assert_eq!(fake.requests()[0].events.len(), 3);
+        assert_eq!(failed_ids(&report), vec!["m1", "m2"]);
+        assert!(reasons(&report, 2)[0].contains("delivered, but reported failed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_a_failing_tail_is_retried_in_order() {
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+            record(1, Some("A"), vec![routed("r", "/o/1", json!("a1"))]),
+        ];
+        let fake = FakePublisher::new().script([Scripted::FailEvents {
+            indices: vec![1],
+            code: 429,
+        }]);
+        let report = run(records, &fake).await;
+        assert_eq!(fake.requests().len(), 2);
+        assert_eq!(fake.requests()[1].events, vec![r#""a1""#]);
+        assert!(failed_ids(&report).is_empty());
+    }
+}
