@@ -275,7 +275,10 @@ impl PublishSettings {
                 let from_host = endpoint
                     .as_ref()
                     .and_then(|e| region_from_host(host_of(&e.authority)));
-                match get("APPSYNC_REGION").or(from_host).or_else(|| get("AWS_REGION")) {
+                match get("APPSYNC_REGION")
+                    .or(from_host)
+                    .or_else(|| get("AWS_REGION"))
+                {
                     Some(region) => Some(Auth::AwsIam {
                         region: region.trim().to_owned(),
                     }),
@@ -329,8 +332,12 @@ impl PublishSettings {
         let ms = |n: u64| Duration::from_millis(n);
         let tuning = Tuning {
             concurrency: number("BRIDGE_CONCURRENCY", defaults.concurrency as u64, 1, 256) as usize,
-            max_attempts: number("BRIDGE_MAX_ATTEMPTS", u64::from(defaults.max_attempts), 1, 20)
-                as u32,
+            max_attempts: number(
+                "BRIDGE_MAX_ATTEMPTS",
+                u64::from(defaults.max_attempts),
+                1,
+                20,
+            ) as u32,
             request_timeout: ms(number("BRIDGE_REQUEST_TIMEOUT_MS", 5000, 100, 900_000)),
             deadline_margin: ms(number("BRIDGE_DEADLINE_MARGIN_MS", 1000, 0, 60_000)),
             backoff_base: ms(number("BRIDGE_BACKOFF_BASE_MS", 100, 1, 60_000)),
@@ -443,7 +450,9 @@ fn is_loopback(host: &str) -> bool {
         return true;
     }
     let bare = host.trim_start_matches('[').trim_end_matches(']');
-    bare.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+    bare.parse::<IpAddr>()
+        .map(|ip| ip.is_loopback())
+        .unwrap_or(false)
 }
 
 /// The region in an AWS-managed host: `<prefix>.appsync-api.<region>.amazonaws.com(.cn)`.
@@ -454,7 +463,9 @@ pub fn region_from_host(host: &str) -> Option<String> {
     let (_, region) = rest.split_once(".appsync-api.")?;
     let valid = !region.is_empty()
         && !region.contains('.')
-        && region.chars().all(|c| c.is_ascii_alphanumeric() || c == '-');
+        && region
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
     valid.then(|| region.to_owned())
 }
 
@@ -486,8 +497,7 @@ mod tests {
         ] {
             let e = parse_endpoint(raw).unwrap();
             assert_eq!(
-                e.url,
-                "https://abc.appsync-api.eu-west-1.amazonaws.com/event",
+                e.url, "https://abc.appsync-api.eu-west-1.amazonaws.com/event",
                 "{raw}"
             );
             assert_eq!(e.authority, "abc.appsync-api.eu-west-1.amazonaws.com");
@@ -529,9 +539,18 @@ mod tests {
 
     #[test]
     fn a_default_port_is_dropped_because_host_is_signed_without_it() {
-        assert_eq!(parse_endpoint("https://h:443/event").unwrap().authority, "h");
-        assert_eq!(parse_endpoint("http://localhost:80").unwrap().authority, "localhost");
-        assert_eq!(parse_endpoint("https://h:8443").unwrap().authority, "h:8443");
+        assert_eq!(
+            parse_endpoint("https://h:443/event").unwrap().authority,
+            "h"
+        );
+        assert_eq!(
+            parse_endpoint("http://localhost:80").unwrap().authority,
+            "localhost"
+        );
+        assert_eq!(
+            parse_endpoint("https://h:8443").unwrap().authority,
+            "h:8443"
+        );
     }
 
     #[test]
@@ -567,7 +586,10 @@ mod tests {
     #[test]
     fn an_explicit_region_wins_and_aws_region_is_the_fallback() {
         let s = settings(&[
-            ("APPSYNC_HTTP_ENDPOINT", "abc.appsync-api.us-east-2.amazonaws.com"),
+            (
+                "APPSYNC_HTTP_ENDPOINT",
+                "abc.appsync-api.us-east-2.amazonaws.com",
+            ),
             ("APPSYNC_REGION", "eu-central-1"),
             ("AWS_REGION", "ap-south-1"),
         ])
@@ -641,7 +663,9 @@ mod tests {
             ("APPSYNC_AUTH_TOKEN", "tok-very-secret"),
         ])
         .unwrap();
-        assert!(matches!(&s.auth, Auth::Token { token, .. } if token.expose() == "tok-very-secret"));
+        assert!(
+            matches!(&s.auth, Auth::Token { token, .. } if token.expose() == "tok-very-secret")
+        );
         assert!(!format!("{s:?}").contains("tok-very-secret"));
 
         let s = settings(&[

@@ -1,2 +1,318 @@
 //! The Lambda handler: the application built once at init, and one plain `async fn` per invocation
 //! that answers SQS with `batchItemFailures` and EventBridge with a summary or an error.
+
+use std::io::Write;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_lambda_events::sqs::SqsBatchResponse;
+use lambda_runtime::{Diagnostic, LambdaEvent};
+use serde_json::{Value, json};
+use tokio::time::Instant;
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::config::Config;
+use crate::input::{PayloadError, Source, parse_invocation};
+use crate::metrics::emf_lines;
+use crate::publish::send::{ClientError, HttpPublisher, http_client};
+use crate::relay::{RecordOutcome, RelaySettings, Report, relay};
+use crate::rules::RuleSet;
+
+/// Lambda's longest timeout; used when the context carries no deadline (a local run).
+const NO_DEADLINE_BUDGET: Duration = Duration::from_secs(900);
+
+/// Everything built once at init and borrowed by every invocation: rules, the pooled HTTP
+/// client inside the publisher, and the (lazily loaded) credential provider.
+#[derive(Debug)]
+pub struct App {
+    rules: RuleSet,
+    publisher: HttpPublisher,
+    settings: RelaySettings,
+    deadline_margin: Duration,
+    metrics_namespace: String,
+}
+
+/// Init failed after configuration was valid.
+#[derive(Debug, thiserror::Error)]
+pub enum InitError {
+    /// The HTTP client could not be built.
+    #[error(transparent)]
+    Client(#[from] ClientError),
+}
+
+impl App {
+    /// Builds the application from validated configuration. No network calls: IAM credentials
+    /// are loaded on the first publish that needs them.
+    pub fn new(config: Config) -> Result<App, InitError> {
+        let client = http_client()?;
+        let publisher = HttpPublisher::new(client, &config.publish);
+        Ok(App {
+            rules: config.rules,
+            publisher,
+            settings: RelaySettings::from_tuning(&config.publish.tuning),
+            deadline_margin: config.publish.tuning.deadline_margin,
+            metrics_namespace: config.publish.metrics_namespace,
+        })
+    }
+
+    /// Signs with `provider` instead of the default AWS chain (tests, custom chains).
+    pub fn with_credentials_provider(mut self, provider: SharedCredentialsProvider) -> App {
+        self.publisher = self.publisher.with_credentials_provider(provider);
+        self
+    }
+
+    /// Overrides the relay settings (tests use no jitter and short timeouts).
+    pub fn with_relay_settings(mut self, settings: RelaySettings) -> App {
+        self.settings = settings;
+        self
+    }
+}
+
+/// Why an invocation is answered with a Lambda error.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    /// The payload is neither an EventBridge event nor an SQS batch.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// The EventBridge event (or part of it) was not published; Lambda's async retries and the
+    /// on-failure destination take over.
+    #[error("event {id} failed: {reasons}")]
+    EventFailed {
+        /// The EventBridge event id.
+        id: String,
+        /// Every failure, `rule r channel c: reason; ...`.
+        reasons: String,
+    },
+}
+
+impl HandlerError {
+    /// Stable error type names, shown by Lambda as `errorType` and matched by alarms.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::Payload(_) => "UnrecognisedPayload",
+            HandlerError::EventFailed { .. } => "EventFailed",
+        }
+    }
+}
+
+impl From<HandlerError> for Diagnostic {
+    fn from(error: HandlerError) -> Diagnostic {
+        Diagnostic {
+            error_type: error.error_type().to_owned(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// Handles one invocation: parse, relay, log, emit metrics, answer per trigger.
+pub async fn handle(event: LambdaEvent<Value>, app: &App) -> Result<Value, HandlerError> {
+    let (payload, context) = event.into_parts();
+    let span = info_span!("invocation", request_id = %context.request_id);
+    async move {
+        let invocation = parse_invocation(payload)?;
+        let source = invocation.source;
+        let deadline = deadline(context.deadline, app.deadline_margin);
+        let report = relay(
+            invocation,
+            &app.rules,
+            &app.publisher,
+            &app.settings,
+            deadline,
+        )
+        .await;
+        log_report(source, &report);
+        emit_metrics(&app.metrics_namespace, &report);
+        answer(source, &report)
+    }
+    .instrument(span)
+    .await
+}
+
+/// Lambda's deadline (ms since the epoch; 0 when unknown) minus the margin, as a tokio instant.
+fn deadline(deadline_ms: u64, margin: Duration) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let budget = if deadline_ms == 0 {
+        NO_DEADLINE_BUDGET
+    } else {
+        Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+    };
+    Instant::now() + budget.saturating_sub(margin)
+}
+
+fn describe(failures: &[crate::relay::RecordFailure]) -> String {
+    failures
+        .iter()
+        .map(|f| match (&f.rule, &f.channel) {
+            (Some(r), Some(c)) => format!("rule {r} channel {c}: {}", f.reason),
+            (Some(r), None) => format!("rule {r}: {}", f.reason),
+            (None, Some(c)) => format!("channel {c}: {}", f.reason),
+            (None, None) => f.reason.clone(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn answer(source: Source, report: &Report) -> Result<Value, HandlerError> {
+    match source {
+        Source::Sqs => {
+            let mut response = SqsBatchResponse::default();
+            for record in report.failed() {
+                response.add_failure(record.id.clone());
+            }
+            Ok(
+                serde_json::to_value(&response)
+                    .unwrap_or_else(|_| json!({"batchItemFailures": []})),
+            )
+        }
+        Source::EventBridge => {
+            if let Some(record) = report.failed().next() {
+                let RecordOutcome::Failed(failures) = &record.outcome else {
+                    return Ok(summary(report));
+                };
+                return Err(HandlerError::EventFailed {
+                    id: record.id.clone(),
+                    reasons: describe(failures),
+                });
+            }
+            Ok(summary(report))
+        }
+    }
+}
+
+fn summary(report: &Report) -> Value {
+    json!({
+        "records": report.stats.records,
+        "eventsPublished": report.stats.events_published,
+        "unmatched": report.stats.unmatched,
+        "failed": report.stats.records_failed,
+    })
+}
+
+fn log_report(source: Source, report: &Report) {
+    for record in &report.records {
+        if let RecordOutcome::Failed(failures) = &record.outcome {
+            let first = failures.first();
+            warn!(
+                record = %record.id,
+                rule = first.and_then(|f| f.rule.as_deref()).unwrap_or("-"),
+                channel = first.and_then(|f| f.channel.as_deref()).unwrap_or("-"),
+                reason = %describe(failures),
+                "record failed"
+            );
+        }
+    }
+    let s = &report.stats;
+    info!(
+        source = ?source,
+        records = s.records,
+        events_published = s.events_published,
+        records_failed = s.records_failed,
+        retries = s.retries,
+        unmatched = s.unmatched,
+        "invocation done"
+    );
+}
+
+fn emit_metrics(namespace: &str, report: &Report) {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(0))
+        .unwrap_or(0);
+    let mut out = std::io::stdout().lock();
+    for line in emf_lines(namespace, &report.stats, now_ms) {
+        // A closed stdout must not fail the invocation; metrics are best effort.
+        let _ = writeln!(out, "{line}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relay::{RecordFailure, RecordReport};
+
+    fn report(outcomes: Vec<RecordOutcome>) -> Report {
+        Report {
+            records: outcomes
+                .into_iter()
+                .enumerate()
+                .map(|(i, outcome)| RecordReport {
+                    index: i,
+                    id: format!("m{i}"),
+                    outcome,
+                })
+                .collect(),
+            ..Report::default()
+        }
+    }
+
+    fn failure(reason: &str) -> RecordOutcome {
+        RecordOutcome::Failed(vec![RecordFailure {
+            rule: Some("r".into()),
+            channel: Some("/a/b".into()),
+            reason: reason.into(),
+        }])
+    }
+
+    #[test]
+    fn sqs_lists_exactly_the_failed_records() {
+        let r = report(vec![
+            RecordOutcome::Delivered { events: 1 },
+            failure("boom"),
+            RecordOutcome::Unmatched,
+            failure("bang"),
+        ]);
+        assert_eq!(
+            answer(Source::Sqs, &r).unwrap(),
+            json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}]})
+        );
+        let r = report(vec![RecordOutcome::Delivered { events: 1 }]);
+        assert_eq!(
+            answer(Source::Sqs, &r).unwrap(),
+            json!({"batchItemFailures": []})
+        );
+    }
+
+    #[test]
+    fn an_eventbridge_failure_is_an_error_naming_rule_channel_and_reason() {
+        let err = answer(Source::EventBridge, &report(vec![failure("http 400")])).unwrap_err();
+        assert_eq!(err.error_type(), "EventFailed");
+        let d: Diagnostic = err.into();
+        assert_eq!(d.error_type, "EventFailed");
+        assert_eq!(
+            d.error_message,
+            "event m0 failed: rule r channel /a/b: http 400"
+        );
+    }
+
+    #[test]
+    fn eventbridge_success_is_a_summary() {
+        let mut r = report(vec![RecordOutcome::Delivered { events: 2 }]);
+        r.stats.records = 1;
+        r.stats.events_published = 2;
+        assert_eq!(
+            answer(Source::EventBridge, &r).unwrap(),
+            json!({"records": 1, "eventsPublished": 2, "unmatched": 0, "failed": 0})
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_deadline_keeps_the_margin_back_and_an_unknown_deadline_gets_a_budget() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let d = deadline(now_ms + 10_000, Duration::from_secs(1));
+        let left = d - Instant::now();
+        assert!(
+            left <= Duration::from_secs(9) && left > Duration::from_secs(8),
+            "{left:?}"
+        );
+        let d = deadline(0, Duration::from_secs(1));
+        assert_eq!(d - Instant::now(), Duration::from_secs(899));
+        let d = deadline(now_ms.saturating_sub(5), Duration::from_secs(1));
+        assert_eq!(d, Instant::now());
+    }
+}

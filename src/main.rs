@@ -14,5 +14,31 @@ async fn main() -> ExitCode {
 
 /// Init once (tracing, configuration, HTTP client, credentials), then serve invocations.
 async fn run_lambda() -> ExitCode {
-    unimplemented!("issue 4: lambda entry")
+    use appsync_bridge::config::{Config, env_lookup};
+    use appsync_bridge::handler::{App, handle};
+
+    appsync_bridge::logging::init();
+    // An init error (non-zero exit before the first invocation) makes Lambda report the message.
+    let config = match Config::from_lookup(&env_lookup) {
+        Ok(config) => config,
+        Err(e) => {
+            tracing::error!(error = %e, "invalid configuration");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = match App::new(config) {
+        Ok(app) => app,
+        Err(e) => {
+            tracing::error!(error = %e, "init failed");
+            return ExitCode::FAILURE;
+        }
+    };
+    let app = &app;
+    match lambda_runtime::run(lambda_runtime::service_fn(move |event| handle(event, app))).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "lambda runtime stopped");
+            ExitCode::FAILURE
+        }
+    }
 }

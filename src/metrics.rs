@@ -1,1 +1,126 @@
-//! CloudWatch Embedded Metric Format: one metrics line per invocation, no API calls.
+//! CloudWatch Embedded Metric Format: one metrics line per invocation on stdout, no API calls.
+//! CloudWatch Logs turns the line into metrics (namespace from `BRIDGE_METRICS_NAMESPACE`).
+//!
+//! Dimensions stay bounded: the function-level line has none; a second set per rule name (rules
+//! are configuration, so their number is fixed). Channels are never a dimension: they are
+//! rendered from event data and would explode the metric count.
+
+use serde_json::{Map, Value, json};
+
+use crate::relay::Stats;
+
+/// The EMF lines for one invocation: one function-level line, then one line per rule that
+/// published or failed events. Each line is one JSON document.
+pub fn emf_lines(namespace: &str, stats: &Stats, timestamp_ms: u64) -> Vec<String> {
+    let mut lines = Vec::with_capacity(1 + stats.per_rule.len());
+    let function = json!({
+        "_aws": {
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [[]],
+                "Metrics": [
+                    {"Name": "RecordsIn", "Unit": "Count"},
+                    {"Name": "EventsPublished", "Unit": "Count"},
+                    {"Name": "RecordsFailed", "Unit": "Count"},
+                    {"Name": "Retries", "Unit": "Count"},
+                    {"Name": "Unmatched", "Unit": "Count"},
+                    {"Name": "PublishLatency", "Unit": "Milliseconds"},
+                ],
+            }],
+        },
+        "RecordsIn": stats.records,
+        "EventsPublished": stats.events_published,
+        "RecordsFailed": stats.records_failed,
+        "Retries": stats.retries,
+        "Unmatched": stats.unmatched,
+        "PublishLatency": stats.latencies_ms.iter().map(|ms| (ms * 1000.0).round() / 1000.0).collect::<Vec<f64>>(),
+    });
+    lines.push(function.to_string());
+    for (rule, counts) in &stats.per_rule {
+        let mut line = Map::new();
+        line.insert(
+            "_aws".into(),
+            json!({
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [["Rule"]],
+                    "Metrics": [
+                        {"Name": "EventsPublished", "Unit": "Count"},
+                        {"Name": "EventsFailed", "Unit": "Count"},
+                    ],
+                }],
+            }),
+        );
+        line.insert("Rule".into(), Value::from(rule.as_str()));
+        line.insert("EventsPublished".into(), Value::from(counts.published));
+        line.insert("EventsFailed".into(), Value::from(counts.failed));
+        lines.push(Value::Object(line).to_string());
+    }
+    lines
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relay::RuleStats;
+
+    #[test]
+    fn a_mixed_batch_gives_its_counts_and_a_per_rule_line() {
+        let mut stats = Stats {
+            records: 5,
+            events_published: 4,
+            records_failed: 1,
+            retries: 2,
+            unmatched: 1,
+            latencies_ms: vec![12.5, 30.0],
+            ..Stats::default()
+        };
+        stats.per_rule.insert(
+            "order-status".into(),
+            RuleStats {
+                published: 3,
+                failed: 1,
+            },
+        );
+        stats.per_rule.insert(
+            "presence".into(),
+            RuleStats {
+                published: 1,
+                failed: 0,
+            },
+        );
+        let lines = emf_lines("AppSyncBridge", &stats, 1_700_000_000_000);
+        assert_eq!(lines.len(), 3);
+        let f: Value = serde_json::from_str(&lines[0]).unwrap();
+        assert_eq!(
+            f["_aws"]["CloudWatchMetrics"][0]["Namespace"],
+            "AppSyncBridge"
+        );
+        assert_eq!(f["_aws"]["CloudWatchMetrics"][0]["Dimensions"], json!([[]]));
+        assert_eq!(f["_aws"]["Timestamp"], 1_700_000_000_000u64);
+        assert_eq!(f["RecordsIn"], 5);
+        assert_eq!(f["EventsPublished"], 4);
+        assert_eq!(f["RecordsFailed"], 1);
+        assert_eq!(f["Retries"], 2);
+        assert_eq!(f["Unmatched"], 1);
+        assert_eq!(f["PublishLatency"], json!([12.5, 30.0]));
+        // Every declared metric has a value in the document, as EMF requires.
+        for m in f["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .unwrap()
+        {
+            assert!(f.get(m["Name"].as_str().unwrap()).is_some());
+        }
+        let r: Value = serde_json::from_str(&lines[1]).unwrap();
+        assert_eq!(r["Rule"], "order-status");
+        assert_eq!(
+            r["_aws"]["CloudWatchMetrics"][0]["Dimensions"],
+            json!([["Rule"]])
+        );
+        assert_eq!(r["EventsPublished"], 3);
+        assert_eq!(r["EventsFailed"], 1);
+        assert!(!lines.iter().any(|l| l.contains("\"Channel\"")));
+    }
+}

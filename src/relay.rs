@@ -330,7 +330,8 @@ pub async fn publish_records<P: Publisher>(
             .into_iter()
             .map(|(group, members)| run_group(&ctx, group, members)),
     );
-    let (channel_results, group_results) = futures_util::future::join(channel_lanes, group_lanes).await;
+    let (channel_results, group_results) =
+        futures_util::future::join(channel_lanes, group_lanes).await;
     lanes.extend(channel_results);
     lanes.extend(group_results);
 
@@ -550,10 +551,7 @@ async fn run_group<P: Publisher>(
 
 fn single_channel(events: &[OutgoingEvent]) -> Option<&str> {
     let first = events.first()?.channel.as_str();
-    events
-        .iter()
-        .all(|e| e.channel == first)
-        .then_some(first)
+    events.iter().all(|e| e.channel == first).then_some(first)
 }
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
@@ -576,12 +574,20 @@ async fn send_with_retries<P: Publisher>(
             let permit = match tokio::time::timeout_at(ctx.deadline, ctx.permits.acquire()).await {
                 Ok(Ok(permit)) => permit,
                 Ok(Err(_)) | Err(_) => {
-                    settle(&mut results, &pending, "deadline reached before the request was sent");
+                    settle(
+                        &mut results,
+                        &pending,
+                        "deadline reached before the request was sent",
+                    );
                     break;
                 }
             };
             let Some(remaining) = remaining(ctx.deadline) else {
-                settle(&mut results, &pending, "deadline reached before the request was sent");
+                settle(
+                    &mut results,
+                    &pending,
+                    "deadline reached before the request was sent",
+                );
                 break;
             };
             let timeout = ctx.settings.request_timeout.min(remaining);
@@ -604,7 +610,12 @@ async fn send_with_retries<P: Publisher>(
             }
             let outcomes = classify(pending.len(), &response);
             let action = retry_action(&outcomes);
-            debug!(attempt, ?action, status = response.as_ref().map(|r| r.status).ok(), "publish response");
+            debug!(
+                attempt,
+                ?action,
+                status = response.as_ref().map(|r| r.status).ok(),
+                "publish response"
+            );
             let mut retry = Vec::new();
             let mut last_failure: BTreeMap<usize, String> = BTreeMap::new();
             for (slot, outcome) in pending.iter().zip(outcomes) {
@@ -626,8 +637,18 @@ async fn send_with_retries<P: Publisher>(
                     results[*slot] = Some(Err(format!("{reason} ({why})")));
                 }
             };
-            if ordered && retry.iter().any(|&r| results.iter().skip(r + 1).any(|x| matches!(x, Some(Ok(()))))) {
-                give_up(&mut results, "not retried: a later event of the message group was delivered");
+            if ordered
+                && retry.iter().any(|&r| {
+                    results
+                        .iter()
+                        .skip(r + 1)
+                        .any(|x| matches!(x, Some(Ok(()))))
+                })
+            {
+                give_up(
+                    &mut results,
+                    "not retried: a later event of the message group was delivered",
+                );
                 break;
             }
             if attempt >= ctx.settings.max_attempts {
@@ -807,7 +828,11 @@ mod tests {
         let report = publish_records(records, &fake, &settings(), deadline).await;
         assert!(Instant::now() <= deadline);
         assert_eq!(failed_ids(&report), vec!["m0", "m1", "m2"]);
-        assert!(reasons(&report, 0)[0].contains("timed out"), "{:?}", reasons(&report, 0));
+        assert!(
+            reasons(&report, 0)[0].contains("timed out"),
+            "{:?}",
+            reasons(&report, 0)
+        );
     }
 
     #[tokio::test(start_paused = true)]

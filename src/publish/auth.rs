@@ -40,13 +40,9 @@ pub fn sigv4_headers(
         .map_err(|e| SendError::Signing(e.to_string()))?
         .into();
     let headers = [("content-type", CONTENT_TYPE), ("host", authority)];
-    let signable = SignableRequest::new(
-        "POST",
-        url,
-        headers.into_iter(),
-        SignableBody::Bytes(body),
-    )
-    .map_err(|e| SendError::Signing(e.to_string()))?;
+    let signable =
+        SignableRequest::new("POST", url, headers.into_iter(), SignableBody::Bytes(body))
+            .map_err(|e| SendError::Signing(e.to_string()))?;
     let (instructions, _signature) = sign(signable, &params)
         .map_err(|e| SendError::Signing(e.to_string()))?
         .into_parts();

@@ -63,7 +63,9 @@ pub struct Backoff {
 impl Backoff {
     /// The delay before retry number `retry` (1 = the first retry).
     pub fn delay(&self, retry: u32) -> Duration {
-        let factor = 1u32.checked_shl(retry.saturating_sub(1)).unwrap_or(u32::MAX);
+        let factor = 1u32
+            .checked_shl(retry.saturating_sub(1))
+            .unwrap_or(u32::MAX);
         let ceiling = self.base.saturating_mul(factor).min(self.cap);
         match self.jitter {
             Jitter::None => ceiling,
@@ -96,10 +98,7 @@ mod tests {
             retry_action(&[Delivered, fail(true), fail(false), fail(true)]),
             RetryAction::RetryIndices(vec![1, 3])
         );
-        assert_eq!(
-            retry_action(&[Delivered, fail(false)]),
-            RetryAction::GiveUp
-        );
+        assert_eq!(retry_action(&[Delivered, fail(false)]), RetryAction::GiveUp);
     }
 
     #[test]
