@@ -65,7 +65,10 @@ fn fields(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Field
         }
         match value {
             Value::Object(nested) => {
-                entries.push((key.as_str().into(), Node::Object(fields(nested, &here, errors))));
+                entries.push((
+                    key.as_str().into(),
+                    Node::Object(fields(nested, &here, errors)),
+                ));
             }
             Value::Array(items) => {
                 entries.push((key.as_str().into(), Node::Leaf(leaf(items, &here, errors))));
@@ -150,7 +153,10 @@ fn single<'a>(
             let keys: Vec<&str> = object.keys().map(String::as_str).collect();
             errors.push(
                 path,
-                format!("a match expression has exactly one operator, found {}", keys.join(", ")),
+                format!(
+                    "a match expression has exactly one operator, found {}",
+                    keys.join(", ")
+                ),
             );
             None
         }
@@ -162,9 +168,23 @@ fn operator(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Opt
     let here = child(path, name);
     let here = here.as_str();
     match name {
-        "prefix" => affix(operand, here, errors, Matcher::Prefix, Matcher::PrefixIgnoreCase),
-        "suffix" => affix(operand, here, errors, Matcher::Suffix, Matcher::SuffixIgnoreCase),
-        "equals-ignore-case" => string(operand, here, errors).map(|s| Matcher::EqualsIgnoreCase(fold(s))),
+        "prefix" => affix(
+            operand,
+            here,
+            errors,
+            Matcher::Prefix,
+            Matcher::PrefixIgnoreCase,
+        ),
+        "suffix" => affix(
+            operand,
+            here,
+            errors,
+            Matcher::Suffix,
+            Matcher::SuffixIgnoreCase,
+        ),
+        "equals-ignore-case" => {
+            string(operand, here, errors).map(|s| Matcher::EqualsIgnoreCase(fold(s)))
+        }
         "wildcard" => wildcard(operand, here, errors).map(Matcher::Wildcard),
         "anything-but" => anything_but(operand, here, errors).map(Matcher::AnythingBut),
         "numeric" => numeric(operand, here, errors).map(Matcher::Numeric),
@@ -227,7 +247,10 @@ fn affix(
         _ => {
             errors.push(
                 path,
-                format!("expected a string or {{\"equals-ignore-case\": ...}}, found {}", kind(operand)),
+                format!(
+                    "expected a string or {{\"equals-ignore-case\": ...}}, found {}",
+                    kind(operand)
+                ),
             );
             None
         }
@@ -260,10 +283,17 @@ fn anything_but(operand: &Value, path: &str, errors: &mut Errors) -> Option<Anyt
                 Some(AnythingBut::Strings(strings))
             } else if items.iter().all(Value::is_number) {
                 Some(AnythingBut::Numbers(
-                    items.iter().filter_map(Value::as_number).map(number).collect(),
+                    items
+                        .iter()
+                        .filter_map(Value::as_number)
+                        .map(number)
+                        .collect(),
                 ))
             } else {
-                errors.push(path, "an anything-but list must hold only strings or only numbers");
+                errors.push(
+                    path,
+                    "an anything-but list must hold only strings or only numbers",
+                );
                 None
             }
         }
@@ -304,7 +334,10 @@ fn anything_but(operand: &Value, path: &str, errors: &mut Errors) -> Option<Anyt
             }
         }
         Value::Bool(_) | Value::Null => {
-            errors.push(path, format!("anything-but does not take {}", kind(operand)));
+            errors.push(
+                path,
+                format!("anything-but does not take {}", kind(operand)),
+            );
             None
         }
     }
@@ -321,7 +354,13 @@ fn number(n: &serde_json::Number) -> f64 {
 /// `numeric`: `["=", n]`, `[op, n]`, or a lower and an upper bound `[">", a, "<=", b]`.
 fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
     let Some(items) = operand.as_array() else {
-        errors.push(path, format!("expected an array like [\">\", 0, \"<=\", 5], found {}", kind(operand)));
+        errors.push(
+            path,
+            format!(
+                "expected an array like [\">\", 0, \"<=\", 5], found {}",
+                kind(operand)
+            ),
+        );
         return None;
     };
     if items.is_empty() || items.len() % 2 != 0 || items.len() > 4 {
@@ -340,7 +379,10 @@ fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
         let op_path = index(path, pair * 2);
         let value_path = index(path, pair * 2 + 1);
         let Some(n) = value.as_number().map(number) else {
-            errors.push(&value_path, format!("expected a number, found {}", kind(value)));
+            errors.push(
+                &value_path,
+                format!("expected a number, found {}", kind(value)),
+            );
             ok = false;
             continue;
         };
@@ -369,11 +411,17 @@ fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
         };
         let (bound, inclusive) = slot;
         if bound.is_some() {
-            errors.push(&op_path, "a range has at most one lower and one upper bound");
+            errors.push(
+                &op_path,
+                "a range has at most one lower and one upper bound",
+            );
             ok = false;
             continue;
         }
-        *bound = Some(Bound { value: n, inclusive });
+        *bound = Some(Bound {
+            value: n,
+            inclusive,
+        });
     }
     if !ok {
         return None;
@@ -382,7 +430,8 @@ fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
         return Some(Range::Equal(n));
     }
     if let (Some(lo), Some(hi)) = (lower, upper) {
-        let empty = lo.value > hi.value || (lo.value == hi.value && !(lo.inclusive && hi.inclusive));
+        let empty =
+            lo.value > hi.value || (lo.value == hi.value && !(lo.inclusive && hi.inclusive));
         if empty {
             errors.push(path, "the lower bound must be below the upper bound");
             return None;

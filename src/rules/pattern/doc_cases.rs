@@ -29,6 +29,7 @@ const EC2: &str = r#"{
              "instance-id": "i-000000aaaaaa00000", "state": "running"}
 }"#;
 
+#[rustfmt::skip]
 const CASES: &[Case] = &[
     // --- PAT: the basic example (eb-event-patterns.html) ---
     (
@@ -160,6 +161,7 @@ const CASES: &[Case] = &[
 ];
 
 /// (why, pattern, path of the first reported error). EventBridge rejects all of these.
+#[rustfmt::skip]
 const REJECTED: &[(&str, &str, &str)] = &[
     ("pattern is not an object", r#"["aws.ec2"]"#, ""),
     ("leaf value not in an array", r#"{"source": "aws.ec2"}"#, "source"),
@@ -223,7 +225,9 @@ fn documentation_examples_match_as_eventbridge_documents() {
             }
         };
         if compiled.matches(&parse(event)) != *expected {
-            failures.push(format!("#{i} [{page}] expected {expected}: {pattern} vs {event}"));
+            failures.push(format!(
+                "#{i} [{page}] expected {expected}: {pattern} vs {event}"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
@@ -234,7 +238,10 @@ fn table_has_both_matches_and_non_matches_for_every_page() {
     for page in ["PAT", "OPS", "CF", "RULER"] {
         let of_page = CASES.iter().filter(|c| c.0.starts_with(page));
         let (yes, no): (Vec<&Case>, Vec<&Case>) = of_page.partition(|c| c.3);
-        assert!(!yes.is_empty() && !no.is_empty(), "{page} needs both outcomes");
+        assert!(
+            !yes.is_empty() && !no.is_empty(),
+            "{page} needs both outcomes"
+        );
     }
 }
 
@@ -246,7 +253,9 @@ fn patterns_eventbridge_rejects_fail_to_compile_at_the_right_path() {
             Ok(_) => failures.push(format!("{why}: compiled: {pattern}")),
             Err(errors) => {
                 if !errors.iter().any(|e| e.path == *path) {
-                    failures.push(format!("{why}: expected an error at `{path}`, got {errors:?}"));
+                    failures.push(format!(
+                        "{why}: expected an error at `{path}`, got {errors:?}"
+                    ));
                 }
             }
         }

@@ -194,7 +194,10 @@ mod tests {
         assert!(!matches(json!({"a": [300.0]}), json!({"a": 300})));
         assert!(matches(json!({"a": [300.0]}), json!({"a": 300.0})));
         // numeric compares values, so both spellings satisfy `=`.
-        assert!(matches(json!({"a": [{"numeric": ["=", 300]}]}), json!({"a": 300.0})));
+        assert!(matches(
+            json!({"a": [{"numeric": ["=", 300]}]}),
+            json!({"a": 300.0})
+        ));
     }
 
     #[test]
@@ -227,7 +230,10 @@ mod tests {
             {"firstName": "Anna", "lastName": "Smith"},
             {"firstName": "Peter", "lastName": "Jones"}
         ]});
-        assert!(matches(json!({"employees": {"firstName": ["Anna"]}}), event.clone()));
+        assert!(matches(
+            json!({"employees": {"firstName": ["Anna"]}}),
+            event.clone()
+        ));
         assert!(matches(
             json!({"employees": {"firstName": ["Anna"], "lastName": ["Smith"]}}),
             event.clone()
@@ -237,7 +243,10 @@ mod tests {
             event.clone()
         ));
         let nested = json!({"employees": [[{"firstName": "Peter"}], [{"firstName": "Anna"}]]});
-        assert!(matches(json!({"employees": {"firstName": ["Anna"]}}), nested));
+        assert!(matches(
+            json!({"employees": {"firstName": ["Anna"]}}),
+            nested
+        ));
     }
 
     #[test]
@@ -265,8 +274,16 @@ mod tests {
             (json!({"detail": "scalar"}), false),
             (json!({}), false),
         ] {
-            assert_eq!(matches(yes.clone(), event.clone()), present, "exists:true {event}");
-            assert_eq!(matches(no.clone(), event.clone()), !present, "exists:false {event}");
+            assert_eq!(
+                matches(yes.clone(), event.clone()),
+                present,
+                "exists:true {event}"
+            );
+            assert_eq!(
+                matches(no.clone(), event.clone()),
+                !present,
+                "exists:false {event}"
+            );
         }
     }
 
@@ -281,11 +298,23 @@ mod tests {
 
     #[test]
     fn prefix_and_suffix_only_match_strings() {
-        assert!(matches(json!({"a": [{"prefix": "us-"}]}), json!({"a": "us-east-1"})));
-        assert!(!matches(json!({"a": [{"prefix": "us-"}]}), json!({"a": "eu-west-1"})));
+        assert!(matches(
+            json!({"a": [{"prefix": "us-"}]}),
+            json!({"a": "us-east-1"})
+        ));
+        assert!(!matches(
+            json!({"a": [{"prefix": "us-"}]}),
+            json!({"a": "eu-west-1"})
+        ));
         assert!(!matches(json!({"a": [{"prefix": "1"}]}), json!({"a": 123})));
-        assert!(matches(json!({"a": [{"suffix": ".png"}]}), json!({"a": "x.png"})));
-        assert!(!matches(json!({"a": [{"suffix": ".png"}]}), json!({"a": "x.PNG"})));
+        assert!(matches(
+            json!({"a": [{"suffix": ".png"}]}),
+            json!({"a": "x.png"})
+        ));
+        assert!(!matches(
+            json!({"a": [{"suffix": ".png"}]}),
+            json!({"a": "x.PNG"})
+        ));
         assert!(matches(json!({"a": [{"prefix": ""}]}), json!({"a": ""})));
     }
 
@@ -318,7 +347,10 @@ mod tests {
         assert!(matches(p.clone(), json!({"state": 5})));
         assert!(matches(p.clone(), json!({"state": null})));
         // One element that is not excluded is enough in an array.
-        assert!(matches(p.clone(), json!({"state": ["initializing", "running"]})));
+        assert!(matches(
+            p.clone(),
+            json!({"state": ["initializing", "running"]})
+        ));
         assert!(!matches(p, json!({"state": ["initializing"]})));
     }
 
@@ -339,7 +371,8 @@ mod tests {
         let suffix = json!({"f": [{"anything-but": {"suffix": ".png"}}]});
         assert!(matches(suffix.clone(), json!({"f": "a.jpg"})));
         assert!(!matches(suffix, json!({"f": "a.png"})));
-        let eic = json!({"s": [{"anything-but": {"equals-ignore-case": ["stopped", "Overloaded"]}}]});
+        let eic =
+            json!({"s": [{"anything-but": {"equals-ignore-case": ["stopped", "Overloaded"]}}]});
         assert!(!matches(eic.clone(), json!({"s": "STOPPED"})));
         assert!(!matches(eic.clone(), json!({"s": "overloaded"})));
         assert!(matches(eic, json!({"s": "running"})));
@@ -357,9 +390,18 @@ mod tests {
         assert!(!matches(p.clone(), json!({"c": 5.01})));
         assert!(!matches(p.clone(), json!({"c": "3"})));
         assert!(!matches(p, json!({"c": true})));
-        assert!(matches(json!({"d": [{"numeric": ["<", 10]}]}), json!({"d": -3})));
-        assert!(matches(json!({"d": [{"numeric": [">=", 10]}]}), json!({"d": 10})));
-        assert!(matches(json!({"x": [{"numeric": ["=", 3.018e2]}]}), json!({"x": 301.8})));
+        assert!(matches(
+            json!({"d": [{"numeric": ["<", 10]}]}),
+            json!({"d": -3})
+        ));
+        assert!(matches(
+            json!({"d": [{"numeric": [">=", 10]}]}),
+            json!({"d": 10})
+        ));
+        assert!(matches(
+            json!({"x": [{"numeric": ["=", 3.018e2]}]}),
+            json!({"x": 301.8})
+        ));
     }
 
     #[test]
@@ -395,13 +437,22 @@ mod tests {
                 {"namespace": ["AWS/EC2"], "metricType": ["MetricType"]}
             ]
         });
-        assert!(matches(p.clone(), json!({"source": "aws.cloudwatch", "metricName": "CPUUtilization"})));
+        assert!(matches(
+            p.clone(),
+            json!({"source": "aws.cloudwatch", "metricName": "CPUUtilization"})
+        ));
         assert!(matches(
             p.clone(),
             json!({"source": "aws.cloudwatch", "namespace": "AWS/EC2", "metricType": "MetricType"})
         ));
-        assert!(!matches(p.clone(), json!({"source": "aws.cloudwatch", "namespace": "AWS/EC2"})));
-        assert!(!matches(p, json!({"source": "aws.ec2", "metricName": "CPUUtilization"})));
+        assert!(!matches(
+            p.clone(),
+            json!({"source": "aws.cloudwatch", "namespace": "AWS/EC2"})
+        ));
+        assert!(!matches(
+            p,
+            json!({"source": "aws.ec2", "metricName": "CPUUtilization"})
+        ));
     }
 
     #[test]
@@ -416,7 +467,10 @@ mod tests {
             }
         });
         assert!(matches(p.clone(), json!({"a": 1, "detail": {"c": 3}})));
-        assert!(matches(p.clone(), json!({"b": 2, "detail": {"d": 4, "f": 6}})));
+        assert!(matches(
+            p.clone(),
+            json!({"b": 2, "detail": {"d": 4, "f": 6}})
+        ));
         assert!(!matches(p.clone(), json!({"b": 2, "detail": {"d": 4}})));
         assert!(!matches(p, json!({"detail": {"c": 3}})));
     }
@@ -475,6 +529,103 @@ mod tests {
             let first = err.message.chars().next().unwrap_or(' ');
             assert!(!first.is_uppercase(), "{err}");
             assert!(!err.message.ends_with('.'), "{err}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Keys that exercise the operators as well as plain fields, so random patterns reach
+    /// every branch of the compiler.
+    const KEYS: &[&str] = &[
+        "a",
+        "b",
+        "$or",
+        "prefix",
+        "suffix",
+        "equals-ignore-case",
+        "anything-but",
+        "numeric",
+        "exists",
+        "wildcard",
+        "cidr",
+        "detail",
+    ];
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            prop::sample::select(vec![
+                "",
+                "*",
+                "**",
+                "a*b",
+                "\\",
+                "\\*",
+                "10.0.0.0/24",
+                "::/0",
+                "=",
+                ">",
+                "<=",
+                "x",
+                "ÉCOLE",
+                "ß",
+                "İ",
+            ])
+            .prop_map(Value::from),
+            ".{0,8}".prop_map(Value::from),
+        ]
+    }
+
+    fn json() -> impl Strategy<Value = Value> {
+        scalar().prop_recursive(5, 48, 5, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+                prop::collection::vec((prop::sample::select(KEYS), inner), 0..5).prop_map(
+                    |entries| {
+                        Value::Object(
+                            entries
+                                .into_iter()
+                                .map(|(k, v)| (k.to_owned(), v))
+                                .collect(),
+                        )
+                    }
+                ),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn compiling_and_matching_arbitrary_json_never_panics(pattern in json(), event in json()) {
+            match Pattern::compile(&pattern) {
+                Ok(p) => {
+                    let _ = p.matches(&event);
+                    let _ = p.matches(&pattern);
+                }
+                Err(errors) => prop_assert!(!errors.is_empty()),
+            }
+        }
+
+        #[test]
+        fn a_compiled_exact_pattern_matches_the_event_it_was_taken_from(
+            key in "[a-z]{1,6}",
+            value in scalar(),
+        ) {
+            let event = serde_json::json!({ "detail": { key.clone(): value.clone() } });
+            let pattern = serde_json::json!({ "detail": { key: [value.clone()] } });
+            let compiled = Pattern::compile(&pattern);
+            prop_assert!(compiled.is_ok());
+            if let Ok(p) = compiled {
+                // NaN-free floats and every other scalar equal themselves.
+                prop_assert!(p.matches(&event), "{pattern} vs {event}");
+            }
         }
     }
 }

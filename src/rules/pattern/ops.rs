@@ -160,8 +160,20 @@ impl Range {
         match *self {
             Range::Equal(v) => n == v,
             Range::Between { lower, upper } => {
-                let above = lower.is_none_or(|b| if b.inclusive { n >= b.value } else { n > b.value });
-                let below = upper.is_none_or(|b| if b.inclusive { n <= b.value } else { n < b.value });
+                let above = lower.is_none_or(|b| {
+                    if b.inclusive {
+                        n >= b.value
+                    } else {
+                        n > b.value
+                    }
+                });
+                let below = upper.is_none_or(|b| {
+                    if b.inclusive {
+                        n <= b.value
+                    } else {
+                        n < b.value
+                    }
+                });
                 above && below
             }
         }
@@ -179,7 +191,9 @@ impl Cidr {
     /// Parses `address/length`; host bits are masked off (`10.0.0.7/24` is `10.0.0.0/24`).
     pub(super) fn parse(text: &str) -> Result<Cidr, String> {
         let Some((addr, len)) = text.split_once('/') else {
-            return Err(format!("`{text}` is not a CIDR block (address/prefix-length)"));
+            return Err(format!(
+                "`{text}` is not a CIDR block (address/prefix-length)"
+            ));
         };
         let len: u32 = len
             .parse()
@@ -199,7 +213,9 @@ impl Cidr {
                     mask,
                 })
             }
-            Ok(_) => Err(format!("`{text}` has a prefix length too long for its address")),
+            Ok(_) => Err(format!(
+                "`{text}` has a prefix length too long for its address"
+            )),
             Err(_) => Err(format!("`{text}` does not start with an IP address")),
         }
     }
@@ -290,7 +306,10 @@ impl Wildcard {
 
 /// Lowercases the way the matchers compare: per character, full Unicode lowercase mapping.
 pub(super) fn fold(text: &str) -> Box<str> {
-    text.chars().flat_map(char::to_lowercase).collect::<String>().into_boxed_str()
+    text.chars()
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .into_boxed_str()
 }
 
 fn equals_folded(text: &str, folded: &str) -> bool {
@@ -311,7 +330,10 @@ fn starts_with_folded(text: &str, folded: &str) -> bool {
 
 fn ends_with_folded(text: &str, folded: &str) -> bool {
     let mut lowered = text.chars().rev().flat_map(|c| c.to_lowercase().rev());
-    folded.chars().rev().all(|want| lowered.next() == Some(want))
+    folded
+        .chars()
+        .rev()
+        .all(|want| lowered.next() == Some(want))
 }
 
 #[cfg(test)]
@@ -400,7 +422,15 @@ mod tests {
 
     #[test]
     fn cidr_rejects_malformed_blocks() {
-        for bad in ["10.0.0.0", "10.0.0.0/33", "::/129", "10.0.0/24", "x/8", "10.0.0.0/-1", "/8"] {
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "::/129",
+            "10.0.0/24",
+            "x/8",
+            "10.0.0.0/-1",
+            "/8",
+        ] {
             assert!(Cidr::parse(bad).is_err(), "{bad} should be rejected");
         }
     }
@@ -419,8 +449,14 @@ mod tests {
     #[test]
     fn ranges_respect_inclusive_and_exclusive_bounds() {
         let r = Range::Between {
-            lower: Some(Bound { value: 0.0, inclusive: false }),
-            upper: Some(Bound { value: 5.0, inclusive: true }),
+            lower: Some(Bound {
+                value: 0.0,
+                inclusive: false,
+            }),
+            upper: Some(Bound {
+                value: 5.0,
+                inclusive: true,
+            }),
         };
         assert!(!r.contains(0.0));
         assert!(r.contains(0.000001));
