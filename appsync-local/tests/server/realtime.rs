@@ -1,0 +1,1 @@
+//! The WebSocket protocol at `/event/realtime`.
