@@ -183,3 +183,134 @@ async fn a_sigv4_publish_with_a_changed_body_region_service_or_secret_is_refused
     assert!(server.accepted().is_empty());
     server.shutdown().await;
 }
+
+fn key_auth(key: &str) -> Value {
+    json!({"host": "localhost", "x-api-key": key})
+}
+
+#[tokio::test]
+async fn a_websocket_connection_with_a_wrong_key_gets_a_connection_error() {
+    let server = with(secured()).await;
+    let mut ws = connect(&server, &key_auth("da2-wrong")).await;
+    let reply = next(&mut ws).await;
+    assert_eq!(reply["type"], "connection_error");
+    assert_eq!(reply["errors"][0]["errorType"], "UnauthorizedException");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn subscribe_and_publish_messages_carry_their_own_authorization() {
+    let server = with(secured()).await;
+    let mut ws = connect(&server, &key_auth(KEY)).await;
+    init(&mut ws).await;
+    let ok = subscribe(&mut ws, "good", "/default/a", &key_auth(KEY)).await;
+    assert_eq!(ok["type"], "subscribe_success");
+    let token = json!({"host": "localhost", "Authorization": TOKEN});
+    assert_eq!(
+        subscribe(&mut ws, "tok", "/default/b", &token).await["type"],
+        "subscribe_success"
+    );
+
+    for (id, auth) in [("wrong", key_auth("da2-wrong")), ("none", Value::Null)] {
+        let reply = subscribe(&mut ws, id, "/default/a", &auth).await;
+        assert_eq!(reply["type"], "subscribe_error", "{id}");
+        assert_eq!(reply["errors"][0]["errorType"], "UnauthorizedException");
+    }
+
+    let events = vec![json!(1).to_string()];
+    send(
+        &mut ws,
+        json!({"type": "publish", "id": "p", "channel": "/default/a", "events": events, "authorization": key_auth("da2-wrong")}),
+    )
+    .await;
+    let reply = next(&mut ws).await;
+    assert_eq!(reply["type"], "publish_error");
+    assert_eq!(reply["errors"][0]["errorType"], "UnauthorizedException");
+    assert!(server.accepted().is_empty());
+
+    send(
+        &mut ws,
+        json!({"type": "publish", "id": "p2", "channel": "/default/a", "events": events, "authorization": key_auth(KEY)}),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await["type"], "publish_success");
+    let data = next(&mut ws).await;
+    assert_eq!(
+        (data["type"].as_str(), data["id"].as_str()),
+        (Some("data"), Some("good"))
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn native_clients_may_authenticate_the_upgrade_with_plain_headers() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let server = with(secured()).await;
+    let mut request = server.realtime_url().into_client_request().unwrap();
+    let headers = request.headers_mut();
+    headers.insert(
+        "sec-websocket-protocol",
+        "aws-appsync-event-ws".parse().unwrap(),
+    );
+    headers.insert("authorization", TOKEN.parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    send(&mut ws, json!({"type": "connection_init"})).await;
+    assert_eq!(next(&mut ws).await["type"], "connection_ack");
+    server.shutdown().await;
+}
+
+/// The `authorization` object an IAM client sends over WebSocket for a signed `body`.
+fn iam_auth(server: &appsync_local::Server, body: &str) -> Value {
+    let host = server.addr().to_string();
+    let mut object = serde_json::Map::new();
+    for (k, v) in sign_headers(
+        &host,
+        body.as_bytes(),
+        "us-east-1",
+        "appsync",
+        SECRET,
+        Some("tok"),
+    ) {
+        object.insert(k, Value::String(v));
+    }
+    Value::Object(object)
+}
+
+#[tokio::test]
+#[ignore = "needs sigv4::verify (issue 3 item 3)"]
+async fn iam_signed_websocket_connect_subscribe_and_publish_are_accepted() {
+    let server = with(secured()).await;
+    let mut ws = connect(&server, &iam_auth(&server, "{}")).await;
+    init(&mut ws).await;
+    let channel = "/default/iam";
+    let sub_auth = iam_auth(&server, &json!({"channel": channel}).to_string());
+    assert_eq!(
+        subscribe(&mut ws, "s", channel, &sub_auth).await["type"],
+        "subscribe_success"
+    );
+
+    let events = vec![json!({"x": 1}).to_string()];
+    let pub_auth = iam_auth(
+        &server,
+        &json!({"channel": channel, "events": events}).to_string(),
+    );
+    send(
+        &mut ws,
+        json!({"type": "publish", "id": "p", "channel": channel, "events": events, "authorization": pub_auth}),
+    )
+    .await;
+    assert_eq!(next(&mut ws).await["type"], "publish_success");
+    assert_eq!(next(&mut ws).await["type"], "data");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_iam_subscribe_signed_for_another_channel_is_refused() {
+    let server = with(secured()).await;
+    let mut ws = connect(&server, &key_auth(KEY)).await;
+    let wrong = iam_auth(&server, &json!({"channel": "/default/other"}).to_string());
+    let reply = subscribe(&mut ws, "s", "/default/iam", &wrong).await;
+    assert_eq!(reply["type"], "subscribe_error");
+    assert_eq!(reply["errors"][0]["errorType"], "UnauthorizedException");
+    server.shutdown().await;
+}
