@@ -76,11 +76,18 @@ fn heavy() -> Pattern {
 
 fn ten() -> Vec<Pattern> {
     let mut patterns = vec![typical(), heavy()];
-    for (i, source) in ["shop.payments", "shop.users", "shop.inventory", "shop.orders"]
-        .iter()
-        .enumerate()
+    for (i, source) in [
+        "shop.payments",
+        "shop.users",
+        "shop.inventory",
+        "shop.orders",
+    ]
+    .iter()
+    .enumerate()
     {
-        patterns.push(compile(json!({"source": [source], "detail-type": [format!("T{i}")]})));
+        patterns.push(compile(
+            json!({"source": [source], "detail-type": [format!("T{i}")]}),
+        ));
         patterns.push(compile(json!({
             "source": [source],
             "detail": {"status": ["shipped", "delivered"], "currency": ["EUR"]}
@@ -102,11 +109,7 @@ fn bench(c: &mut Criterion) {
         b.iter(|| black_box(&heavy).matches(black_box(&event)))
     });
     c.bench_function("pattern/ten_rules", |b| {
-        b.iter(|| {
-            ten.iter()
-                .filter(|p| p.matches(black_box(&event)))
-                .count()
-        })
+        b.iter(|| ten.iter().filter(|p| p.matches(black_box(&event))).count())
     });
     c.bench_function("pattern/compile_typical", |b| b.iter(typical_compile));
 }
