@@ -2,5 +2,7 @@
 //! port 0, fed from `events/*.json`.
 
 mod cli;
+mod handler;
 mod helpers;
+mod publish;
 mod routing;

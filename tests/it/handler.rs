@@ -1,0 +1,244 @@
+//! The Lambda handler end to end with the sample events and rules: auth (API key, SigV4
+//! verified by the server), EventBridge answers, the poison batch, and no secrets in logs.
+
+use std::time::Duration;
+
+use appsync_bridge::handler::{App, HandlerError, handle};
+use appsync_local::{AuthOutcome, Scripted};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use lambda_runtime::Diagnostic;
+use serde_json::json;
+
+use crate::helpers::{
+    API_KEY, CapturedLogs, app, config, failed_items, invocation, local_server, order, repo_path,
+    sample, sqs_batch,
+};
+
+const BUDGET: Duration = Duration::from_secs(10);
+const AKID: &str = "AKIDLOCALTEST0001";
+const SECRET: &str = "local/secret+key-do-not-log";
+const SESSION: &str = "session-token-do-not-log";
+
+fn sample_rules() -> String {
+    repo_path("rules.yaml").display().to_string()
+}
+
+#[tokio::test]
+async fn the_api_key_is_sent_and_accepted() {
+    let server = local_server().await;
+    let app = app(&server, &[]);
+    let answer = handle(
+        invocation(sqs_batch(&[("m0", order("c1", 0), None)]), BUDGET),
+        &app,
+    )
+    .await
+    .unwrap();
+    assert!(failed_items(&answer).is_empty());
+    assert_eq!(server.requests()[0].auth, AuthOutcome::ApiKey);
+}
+
+#[tokio::test]
+async fn a_wrong_api_key_fails_the_record_without_retries() {
+    let server = local_server().await;
+    let app = app(&server, &[("APPSYNC_API_KEY", "da2-wrong")]);
+    let answer = handle(
+        invocation(sqs_batch(&[("m0", order("c1", 0), None)]), BUDGET),
+        &app,
+    )
+    .await
+    .unwrap();
+    assert_eq!(failed_items(&answer), vec!["m0"]);
+    assert_eq!(server.requests().len(), 1);
+    assert!(!server.requests()[0].auth.is_allowed());
+}
+
+#[tokio::test]
+async fn sigv4_requests_are_verified_by_the_server_and_no_secret_is_logged() {
+    let logs = CapturedLogs::default();
+    let _guard = logs.install();
+    let server = appsync_local::start(appsync_local::Config {
+        iam_credentials: vec![(AKID.into(), SECRET.into())],
+        region: "eu-west-1".into(),
+        namespaces: vec!["orders".into(), "presence".into(), "prices".into()],
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let config = config(
+        &server,
+        &[
+            ("APPSYNC_AUTH_MODE", "AWS_IAM"),
+            ("APPSYNC_REGION", "eu-west-1"),
+        ],
+    );
+    let credentials = Credentials::new(AKID, SECRET, Some(SESSION.into()), None, "test");
+    let app = App::new(config)
+        .unwrap()
+        .with_credentials_provider(SharedCredentialsProvider::new(credentials));
+    let records = vec![("m0", order("c1", 0), None), ("m1", order("c2", 1), None)];
+    let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
+        .await
+        .unwrap();
+    assert!(failed_items(&answer).is_empty(), "{answer}");
+    for r in server.requests() {
+        assert_eq!(
+            r.auth,
+            AuthOutcome::Iam {
+                access_key_id: AKID.into()
+            }
+        );
+    }
+
+    // A wrong secret is refused by the server's verification, not just "header present".
+    let wrong = Credentials::new(AKID, "not-the-secret", Some(SESSION.into()), None, "test");
+    let app = App::new(crate::helpers::config(
+        &server,
+        &[
+            ("APPSYNC_AUTH_MODE", "AWS_IAM"),
+            ("APPSYNC_REGION", "eu-west-1"),
+        ],
+    ))
+    .unwrap()
+    .with_credentials_provider(SharedCredentialsProvider::new(wrong));
+    let answer = handle(
+        invocation(sqs_batch(&[("m2", order("c1", 2), None)]), BUDGET),
+        &app,
+    )
+    .await
+    .unwrap();
+    assert_eq!(failed_items(&answer), vec!["m2"]);
+
+    let text = logs.text();
+    assert!(text.contains("record failed"), "logs were captured: {text}");
+    for secret in [
+        SECRET,
+        SESSION,
+        "not-the-secret",
+        "AWS4-HMAC-SHA256",
+        "Signature=",
+        API_KEY,
+    ] {
+        assert!(!text.contains(secret), "{secret:?} leaked into logs");
+    }
+}
+
+#[tokio::test]
+async fn an_eventbridge_event_is_published_and_answered_with_a_summary() {
+    let server = local_server().await;
+    let app = app(
+        &server,
+        &[("BRIDGE_RULES", ""), ("BRIDGE_RULES_FILE", &sample_rules())],
+    );
+    let answer = handle(
+        invocation(sample("eventbridge-order-status.json"), BUDGET),
+        &app,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        answer,
+        json!({"records": 1, "eventsPublished": 2, "unmatched": 0, "failed": 0})
+    );
+    let mut channels: Vec<String> = server.accepted().into_iter().map(|e| e.channel).collect();
+    channels.sort();
+    assert_eq!(
+        channels,
+        vec!["/orders/cust-1042/ord-20261122-0007", "/orders/dashboard"]
+    );
+}
+
+#[tokio::test]
+async fn a_failed_eventbridge_publish_is_a_lambda_error_saying_what_failed() {
+    let server = local_server().await;
+    server.script([Scripted::Status(400), Scripted::Status(400)]);
+    let app = app(
+        &server,
+        &[("BRIDGE_RULES", ""), ("BRIDGE_RULES_FILE", &sample_rules())],
+    );
+    let err = handle(
+        invocation(sample("eventbridge-order-status.json"), BUDGET),
+        &app,
+    )
+    .await
+    .unwrap_err();
+    let diagnostic: Diagnostic = err.into();
+    assert_eq!(diagnostic.error_type, "EventFailed");
+    assert!(
+        diagnostic.error_message.contains("http 400"),
+        "{}",
+        diagnostic.error_message
+    );
+    assert!(
+        diagnostic.error_message.contains("rule order-"),
+        "{}",
+        diagnostic.error_message
+    );
+}
+
+#[tokio::test]
+async fn a_payload_of_neither_shape_is_an_error_saying_what_was_expected() {
+    let server = local_server().await;
+    let app = app(&server, &[]);
+    let err = handle(invocation(json!({"hello": "world"}), BUDGET), &app)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HandlerError::Payload(_)));
+    let diagnostic: Diagnostic = err.into();
+    assert_eq!(diagnostic.error_type, "UnrecognisedPayload");
+    assert!(!diagnostic.error_message.is_empty());
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn the_poison_batch_fails_exactly_its_three_bad_records_with_their_reasons() {
+    let logs = CapturedLogs::default();
+    let _guard = logs.install();
+    let server = local_server().await;
+    let app = app(
+        &server,
+        &[("BRIDGE_RULES", ""), ("BRIDGE_RULES_FILE", &sample_rules())],
+    );
+    let answer = handle(invocation(sample("sqs-poison.json"), BUDGET), &app)
+        .await
+        .unwrap();
+    let failed = failed_items(&answer);
+    assert_eq!(
+        failed,
+        vec![
+            "c0ffee00-0000-4000-8000-000000000002",
+            "c0ffee00-0000-4000-8000-000000000003",
+            "c0ffee00-0000-4000-8000-000000000004",
+        ]
+    );
+    // The good records were delivered; nothing reached a channel outside its namespace.
+    let accepted = server.accepted();
+    assert!(
+        accepted
+            .iter()
+            .any(|e| e.channel == "/orders/cust-1042/ord-20261122-0019")
+    );
+    assert!(
+        accepted
+            .iter()
+            .any(|e| e.channel.starts_with("/presence/agents/"))
+    );
+    assert!(!accepted.iter().any(|e| e.channel.contains("admin")));
+    assert!(
+        server
+            .requests()
+            .iter()
+            .all(|r| r.events.iter().all(|e| e.len() <= 240 * 1024))
+    );
+
+    let text = logs.text();
+    let line_for = |id: &str| {
+        text.lines()
+            .find(|l| l.contains("record failed") && l.contains(id))
+            .unwrap_or_else(|| panic!("no warn line for {id}: {text}"))
+            .to_owned()
+    };
+    assert!(line_for("000000000002").contains("route failed"));
+    assert!(line_for("000000000003").contains("route failed"));
+    assert!(line_for("000000000004").contains("over appsync's"));
+}
