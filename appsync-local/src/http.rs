@@ -174,6 +174,33 @@ fn finish(
     }
 }
 
+/// Request headers a browser may send when publishing (CORS preflight answer).
+const ALLOWED_HEADERS: &str = "content-type, accept, content-encoding, x-api-key, authorization, \
+x-amz-date, x-amz-security-token, x-amz-content-sha256, x-amz-user-agent";
+
+/// `OPTIONS /event`: lets browser apps on another origin publish over HTTP.
+pub async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ("access-control-allow-methods", "POST, OPTIONS"),
+            ("access-control-allow-headers", ALLOWED_HEADERS),
+            ("access-control-max-age", "600"),
+        ],
+    )
+        .into_response()
+}
+
+/// Adds `access-control-allow-origin: *` to every answer: a development server has no origin to
+/// protect, and front-end apps usually run on another port.
+pub async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        axum::http::HeaderValue::from_static("*"),
+    );
+    response
+}
+
 /// Query of `GET /_local/events`.
 #[derive(Debug, Deserialize)]
 pub struct RecentQuery {
