@@ -74,7 +74,8 @@ struct FaultState {
 }
 
 struct Log {
-    requests: VecDeque<PublishRequest>,
+    /// Requests with their arrival number, kept sorted by it.
+    requests: VecDeque<(u64, PublishRequest)>,
     accepted: VecDeque<AcceptedEvent>,
     accepted_total: usize,
     seq: u64,
@@ -91,6 +92,7 @@ struct Shared {
     fanout: broadcast::Sender<Arc<Delivery>>,
     shutdown: watch::Sender<bool>,
     next_connection: AtomicU64,
+    next_arrival: AtomicU64,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -145,6 +147,7 @@ impl AppState {
                 fanout,
                 shutdown,
                 next_connection: AtomicU64::new(1),
+                next_arrival: AtomicU64::new(0),
             }),
         }
     }
@@ -189,6 +192,13 @@ impl AppState {
 
     pub(crate) fn next_scripted(&self) -> Option<Scripted> {
         lock(&self.inner.faults).script.pop_front()
+    }
+
+    /// Numbers an arriving HTTP publish and takes its scripted outcome, atomically, so the n-th
+    /// request to arrive gets the n-th scripted outcome.
+    pub(crate) fn begin_request(&self) -> (u64, Option<Scripted>) {
+        let mut faults = lock(&self.inner.faults);
+        (self.arrival(), faults.script.pop_front())
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -270,14 +280,28 @@ impl AppState {
         result
     }
 
-    pub(crate) fn record_request(&self, request: PublishRequest) {
+    /// Numbers a request as it arrives, so the log keeps arrival order even when concurrent
+    /// requests finish in another order (latency, scripted delays).
+    pub(crate) fn arrival(&self) -> u64 {
+        self.inner.next_arrival.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn record_request(&self, arrival: u64, request: PublishRequest) {
         let mut log = lock(&self.inner.log);
-        push_bounded(&mut log.requests, request, self.inner.history);
+        let at = log.requests.partition_point(|(n, _)| *n < arrival);
+        log.requests.insert(at, (arrival, request));
+        if log.requests.len() > self.inner.history.max(1) {
+            log.requests.pop_front();
+        }
     }
 
     /// Every HTTP publish request received (up to the configured history), in arrival order.
     pub fn requests(&self) -> Vec<PublishRequest> {
-        lock(&self.inner.log).requests.iter().cloned().collect()
+        lock(&self.inner.log)
+            .requests
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     /// Every accepted event (up to the configured history), in acceptance order.
@@ -441,6 +465,26 @@ mod tests {
             .await
             .unwrap()
             .unwrap();
+    }
+
+    fn request(channel: &str) -> PublishRequest {
+        PublishRequest {
+            channel: channel.to_owned(),
+            events: vec![],
+            status: 200,
+            auth: AuthOutcome::Open,
+        }
+    }
+
+    #[test]
+    fn requests_are_listed_in_arrival_order_whatever_order_they_finish_in() {
+        let state = AppState::new(Config::default());
+        let (first, second, third) = (state.arrival(), state.arrival(), state.arrival());
+        state.record_request(second, request("b"));
+        state.record_request(third, request("c"));
+        state.record_request(first, request("a"));
+        let channels: Vec<String> = state.requests().into_iter().map(|r| r.channel).collect();
+        assert_eq!(channels, vec!["a", "b", "c"]);
     }
 
     #[test]
