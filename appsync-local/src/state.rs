@@ -190,10 +190,6 @@ impl AppState {
         state.script.extend(outcomes);
     }
 
-    pub(crate) fn next_scripted(&self) -> Option<Scripted> {
-        lock(&self.inner.faults).script.pop_front()
-    }
-
     /// Numbers an arriving HTTP publish and takes its scripted outcome, atomically, so the n-th
     /// request to arrive gets the n-th scripted outcome.
     pub(crate) fn begin_request(&self) -> (u64, Option<Scripted>) {
@@ -491,8 +487,8 @@ mod tests {
     fn scripted_outcomes_come_out_in_order() {
         let state = AppState::new(Config::default());
         state.script([Scripted::Status(429), Scripted::Hang]);
-        assert_eq!(state.next_scripted(), Some(Scripted::Status(429)));
-        assert_eq!(state.next_scripted(), Some(Scripted::Hang));
-        assert_eq!(state.next_scripted(), None);
+        assert_eq!(state.begin_request(), (0, Some(Scripted::Status(429))));
+        assert_eq!(state.begin_request(), (1, Some(Scripted::Hang)));
+        assert_eq!(state.begin_request(), (2, None));
     }
 }
