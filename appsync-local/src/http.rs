@@ -155,7 +155,7 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
             channel = %raw.channel,
             events = raw.events.len(),
             status,
-            auth = auth.mode(),
+            auth = %auth.mode(),
             reason = %reason,
             "publish"
         ),
@@ -163,7 +163,7 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
             channel = %raw.channel,
             events = raw.events.len(),
             status,
-            auth = auth.mode(),
+            auth = %auth.mode(),
             "publish"
         ),
     }
