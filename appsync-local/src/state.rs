@@ -18,6 +18,14 @@ use crate::channel::ChannelPath;
 use crate::config::{Config, Faults, Scripted};
 use crate::publish::{Failed, PublishResult, Successful};
 
+/// Largest accepted [`Config::subscriber_buffer`]; larger values are lowered to it.
+pub const MAX_SUBSCRIBER_BUFFER: usize = 1 << 20;
+
+/// Bounds applied to [`Config::keepalive`].
+pub const MIN_KEEPALIVE: Duration = Duration::from_millis(1);
+/// Upper bound applied to [`Config::keepalive`].
+pub const MAX_KEEPALIVE: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// `failed[]` code and message used for random per-event failures.
 pub const EVENT_FAILURE_CODE: u16 = 500;
 const EVENT_FAILURE_MESSAGE: &str = "Event processing failed";
@@ -124,13 +132,16 @@ fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, bound: usize) {
 impl AppState {
     /// Builds the state for a server with this configuration.
     pub fn new(config: Config) -> Self {
-        let (fanout, _) = broadcast::channel(config.subscriber_buffer.max(1));
+        // tokio's broadcast channel panics on a capacity of 0 or an absurdly large one.
+        let capacity = config.subscriber_buffer.clamp(1, MAX_SUBSCRIBER_BUFFER);
+        let (fanout, _) = broadcast::channel(capacity);
         let (shutdown, _) = watch::channel(false);
         Self {
             inner: Arc::new(Shared {
                 namespaces: config.namespaces.clone(),
                 auth: Authenticator::new(&config),
-                keepalive: config.keepalive,
+                // A zero interval would panic in tokio, a huge one overflow the clock.
+                keepalive: config.keepalive.clamp(MIN_KEEPALIVE, MAX_KEEPALIVE),
                 history: config.history,
                 faults: Mutex::new(FaultState {
                     faults: config.faults.clone().sanitized(),
@@ -387,6 +398,30 @@ mod tests {
     }
 
     #[test]
+    fn dropped_responses_follow_the_configured_rate() {
+        let state = AppState::new(Config {
+            faults: Faults {
+                drop_response: 0.3,
+                ..Faults::default()
+            },
+            ..Config::default()
+        });
+        let dropped = (0..1000)
+            .filter(|_| {
+                matches!(
+                    state.roll(1),
+                    Roll::Accept {
+                        drop_response: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        // ±5 standard deviations around 300.
+        assert!((228..=372).contains(&dropped), "dropped: {dropped}");
+    }
+
+    #[test]
     fn without_faults_every_roll_accepts_everything() {
         let state = AppState::new(Config::default());
         for _ in 0..100 {
@@ -481,6 +516,22 @@ mod tests {
         state.record_request(first, request("a"));
         let channels: Vec<String> = state.requests().into_iter().map(|r| r.channel).collect();
         assert_eq!(channels, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn out_of_range_buffer_and_keepalive_settings_are_clamped_instead_of_panicking() {
+        let state = AppState::new(Config {
+            subscriber_buffer: 0,
+            keepalive: Duration::ZERO,
+            ..Config::default()
+        });
+        assert_eq!(state.keepalive(), MIN_KEEPALIVE);
+        let huge = AppState::new(Config {
+            subscriber_buffer: usize::MAX,
+            keepalive: Duration::MAX,
+            ..Config::default()
+        });
+        assert_eq!(huge.keepalive(), MAX_KEEPALIVE);
     }
 
     #[test]
