@@ -3,7 +3,7 @@
 //!
 //! A record that cannot be read keeps its identity and carries its error, so it fails alone.
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// Which trigger delivered the invocation; decides the shape of the Lambda response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +56,413 @@ pub enum PayloadError {
     Unrecognised(String),
 }
 
+/// What an unrecognised payload is told it should have been.
+const EXPECTED: &str = "expected an EventBridge event (detail-type, source, detail) or an SQS batch (Records with eventSource aws:sqs)";
+
 /// Parses an invocation payload into records.
-pub fn parse_invocation(_payload: Value) -> Result<Invocation, PayloadError> {
-    unimplemented!("issue 2: input parsing")
+///
+/// Takes the payload by value and moves record bodies and envelopes out of it: a 6 MB batch is
+/// parsed once, never copied.
+pub fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
+    let Value::Object(mut top) = payload else {
+        return Err(PayloadError::Unrecognised(format!(
+            "{EXPECTED}; got {}",
+            describe(&payload)
+        )));
+    };
+    if let Some(records) = top.remove("Records") {
+        let Value::Array(records) = records else {
+            return Err(PayloadError::Unrecognised(format!(
+                "{EXPECTED}; got Records that is {}",
+                describe(&records)
+            )));
+        };
+        // Another trigger (SNS, S3, DynamoDB streams) also sends `Records`; answering it with
+        // batchItemFailures would silently lose its events, so refuse the invocation instead.
+        if let Some(other) = records.iter().find_map(foreign_event_source) {
+            return Err(PayloadError::Unrecognised(format!(
+                "{EXPECTED}; got Records from {other}"
+            )));
+        }
+        let records = records
+            .into_iter()
+            .enumerate()
+            .map(|(index, record)| sqs_record(index, record))
+            .collect();
+        return Ok(Invocation {
+            source: Source::Sqs,
+            records,
+        });
+    }
+    if top.contains_key("detail-type") && top.contains_key("source") {
+        let id = match top.get("id") {
+            Some(Value::String(id)) => id.clone(),
+            Some(other @ Value::Number(_)) => other.to_string(),
+            _ => String::new(),
+        };
+        return Ok(Invocation {
+            source: Source::EventBridge,
+            records: vec![Record {
+                index: 0,
+                id,
+                group: None,
+                document: Ok(Value::Object(top)),
+            }],
+        });
+    }
+    let mut keys: Vec<&str> = top.keys().map(String::as_str).take(8).collect();
+    if keys.is_empty() {
+        keys.push("no keys");
+    }
+    Err(PayloadError::Unrecognised(format!(
+        "{EXPECTED}; got an object with {}",
+        keys.join(", ")
+    )))
+}
+
+fn foreign_event_source(record: &Value) -> Option<String> {
+    let source = record
+        .get("eventSource")
+        .or_else(|| record.get("EventSource"))?
+        .as_str()?;
+    (source != "aws:sqs").then(|| source.to_owned())
+}
+
+fn describe(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// One SQS record → a [`Record`]. Never fails the batch: whatever is wrong stays in this record.
+///
+/// A record without a usable `messageId` keeps an empty id. The handler still lists it in
+/// `batchItemFailures`; SQS treats an empty `itemIdentifier` as a failure of the whole batch, so
+/// the batch is retried and nothing is deleted unprocessed. Real SQS always sends a messageId.
+fn sqs_record(index: usize, record: Value) -> Record {
+    let Value::Object(mut record) = record else {
+        return Record {
+            index,
+            id: String::new(),
+            group: None,
+            document: Err(InputError::Malformed(format!(
+                "record is {}, not an object",
+                describe(&record)
+            ))),
+        };
+    };
+    let (id, id_problem) = match record.remove("messageId") {
+        Some(Value::String(id)) if !id.is_empty() => (id, None),
+        Some(Value::Number(n)) => (n.to_string(), Some("messageId is a number, not a string")),
+        Some(Value::String(_)) => (String::new(), Some("messageId is empty")),
+        Some(_) => (String::new(), Some("messageId is not a string")),
+        None => (String::new(), Some("messageId is missing")),
+    };
+    let mut attributes = match record.remove("attributes") {
+        Some(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let group = match attributes.get("MessageGroupId") {
+        Some(Value::String(g)) => Some(g.clone()),
+        _ => None,
+    };
+    let document = match id_problem {
+        Some(problem) => Err(InputError::Malformed(problem.to_owned())),
+        None => match record.remove("body") {
+            None | Some(Value::Null) => Err(InputError::MissingBody),
+            Some(Value::String(body)) => {
+                let mut document = body_document(body);
+                let sqs = sqs_metadata(
+                    &id,
+                    group.as_deref(),
+                    std::mem::take(&mut attributes),
+                    record.remove("messageAttributes"),
+                );
+                if let Value::Object(map) = &mut document {
+                    map.insert("sqs".to_owned(), sqs);
+                }
+                Ok(document)
+            }
+            Some(other) => Err(InputError::Malformed(format!(
+                "body is {}, not a string",
+                describe(&other)
+            ))),
+        },
+    };
+    Record {
+        index,
+        id,
+        group,
+        document,
+    }
+}
+
+/// The body as the document rules see: an EventBridge envelope as itself, any other JSON under
+/// `detail`, and text that is not JSON as a string under `detail`.
+fn body_document(body: String) -> Value {
+    match serde_json::from_str::<Value>(&body) {
+        Ok(Value::Object(map))
+            if map.contains_key("detail-type")
+                && map.contains_key("source")
+                && map.contains_key("detail") =>
+        {
+            Value::Object(map)
+        }
+        Ok(json) => wrap_detail(json),
+        Err(_) => wrap_detail(Value::String(body)),
+    }
+}
+
+fn wrap_detail(detail: Value) -> Value {
+    let mut map = Map::new();
+    map.insert("detail".to_owned(), detail);
+    Value::Object(map)
+}
+
+/// `sqs`: what rules can route on. Message attributes are flattened to their string value (a
+/// binary attribute gives its base64 text as SQS delivered it).
+fn sqs_metadata(
+    id: &str,
+    group: Option<&str>,
+    attributes: Map<String, Value>,
+    message_attributes: Option<Value>,
+) -> Value {
+    let mut flat = Map::new();
+    if let Some(Value::Object(map)) = message_attributes {
+        for (name, attribute) in map {
+            let value = match attribute {
+                Value::Object(mut a) => match (a.remove("stringValue"), a.remove("binaryValue")) {
+                    (Some(s @ Value::String(_)), _) => s,
+                    (_, Some(b @ Value::String(_))) => b,
+                    _ => Value::Null,
+                },
+                _ => Value::Null,
+            };
+            flat.insert(name, value);
+        }
+    }
+    let mut sqs = Map::new();
+    sqs.insert("messageId".to_owned(), Value::String(id.to_owned()));
+    sqs.insert(
+        "messageGroupId".to_owned(),
+        group.map_or(Value::Null, |g| Value::String(g.to_owned())),
+    );
+    sqs.insert("attributes".to_owned(), Value::Object(attributes));
+    sqs.insert("messageAttributes".to_owned(), Value::Object(flat));
+    Value::Object(sqs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn sample(name: &str) -> Invocation {
+        let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&path).unwrap();
+        parse_invocation(serde_json::from_str(&text).unwrap()).unwrap()
+    }
+
+    fn sqs_record_json(id: &str, body: Value) -> Value {
+        json!({
+            "messageId": id,
+            "receiptHandle": "AQEB...",
+            "body": body,
+            "attributes": {"ApproximateReceiveCount": "1"},
+            "messageAttributes": {},
+            "eventSource": "aws:sqs",
+            "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:q"
+        })
+    }
+
+    #[test]
+    fn an_eventbridge_event_is_one_record_whose_document_is_the_envelope() {
+        let invocation = sample("eventbridge-order-status.json");
+        assert_eq!(invocation.source, Source::EventBridge);
+        assert_eq!(invocation.records.len(), 1);
+        let record = &invocation.records[0];
+        assert_eq!(record.index, 0);
+        assert_eq!(record.id, "7f6c2a4e-1b2d-4c8e-9a51-3d0e5b8f2c10");
+        assert_eq!(record.group, None);
+        let document = record.document.as_ref().unwrap();
+        assert_eq!(document["detail-type"], "OrderStatusChanged");
+        assert_eq!(document["detail"]["customerId"], "cust-1042");
+        assert!(document.get("sqs").is_none());
+    }
+
+    #[test]
+    fn eventbridge_samples_parse() {
+        for name in [
+            "eventbridge-agent-presence.json",
+            "eventbridge-unmatched.json",
+        ] {
+            let invocation = sample(name);
+            assert_eq!(invocation.source, Source::EventBridge, "{name}");
+            assert!(invocation.records[0].document.is_ok(), "{name}");
+        }
+    }
+
+    #[test]
+    fn sqs_bodies_that_are_envelopes_become_the_envelope_with_sqs_metadata() {
+        let invocation = sample("sqs-eventbridge-envelopes.json");
+        assert_eq!(invocation.source, Source::Sqs);
+        assert_eq!(invocation.records.len(), 4);
+        for (i, record) in invocation.records.iter().enumerate() {
+            assert_eq!(record.index, i);
+            let document = record.document.as_ref().unwrap();
+            assert!(document.get("detail-type").is_some());
+            assert_eq!(document["sqs"]["messageId"], json!(record.id));
+            assert_eq!(document["sqs"]["messageGroupId"], Value::Null);
+            assert_eq!(
+                document["sqs"]["attributes"]["ApproximateReceiveCount"],
+                "1"
+            );
+        }
+        assert_eq!(
+            invocation.records[0].id,
+            "5b1c9a7e-0d3f-4e21-9a8b-7c6d5e4f3000"
+        );
+    }
+
+    #[test]
+    fn raw_json_bodies_go_under_detail_and_message_attributes_are_flattened() {
+        let invocation = sample("sqs-raw-json.json");
+        let document = invocation.records[1].document.as_ref().unwrap();
+        assert_eq!(document["detail"]["symbol"], "BRK.B");
+        assert_eq!(document["sqs"]["messageAttributes"]["kind"], "price-tick");
+        assert_eq!(document["sqs"]["messageAttributes"]["feed"], "consolidated");
+    }
+
+    #[test]
+    fn fifo_records_keep_their_order_and_group() {
+        let invocation = sample("sqs-fifo-two-groups.json");
+        let groups: Vec<Option<&str>> = invocation
+            .records
+            .iter()
+            .map(|r| r.group.as_deref())
+            .collect();
+        assert_eq!(
+            groups,
+            [Some("A"), Some("B"), Some("A"), Some("B"), Some("A")]
+        );
+        let document = invocation.records[2].document.as_ref().unwrap();
+        assert_eq!(document["sqs"]["messageGroupId"], "A");
+        assert_eq!(document["detail"]["status"], "PACKED");
+    }
+
+    #[test]
+    fn a_non_json_body_becomes_a_string_detail() {
+        let invocation = sample("sqs-poison.json");
+        assert_eq!(invocation.records.len(), 5);
+        let document = invocation.records[1].document.as_ref().unwrap();
+        assert_eq!(
+            document["detail"],
+            "PRICE AAPL 231.40 <truncated by upstream>"
+        );
+        assert_eq!(document["sqs"]["messageAttributes"]["kind"], "price-tick");
+    }
+
+    #[test]
+    fn json_that_is_not_an_envelope_is_wrapped_even_when_it_is_not_an_object() {
+        let payload = json!({"Records": [
+            sqs_record_json("m-1", json!("[1,2]")),
+            sqs_record_json("m-2", json!("{\"source\":\"x\",\"detail-type\":\"y\"}")),
+            sqs_record_json("m-3", json!("\"quoted\"")),
+        ]});
+        let invocation = parse_invocation(payload).unwrap();
+        let docs: Vec<&Value> = invocation
+            .records
+            .iter()
+            .map(|r| r.document.as_ref().unwrap())
+            .collect();
+        assert_eq!(docs[0]["detail"], json!([1, 2]));
+        // Without `detail` it is not an envelope.
+        assert_eq!(docs[1]["detail"]["source"], "x");
+        assert_eq!(docs[2]["detail"], "quoted");
+    }
+
+    #[test]
+    fn one_malformed_record_fails_alone() {
+        let payload = json!({"Records": [
+            sqs_record_json("m-1", json!("{}")),
+            {"eventSource": "aws:sqs", "body": "{}"},
+            sqs_record_json("m-3", json!(42)),
+            sqs_record_json("m-4", Value::Null),
+            "not a record",
+            {"messageId": 17, "body": "{}"},
+            sqs_record_json("m-7", json!("{}")),
+        ]});
+        let invocation = parse_invocation(payload).unwrap();
+        let summary: Vec<(&str, Result<(), String>)> = invocation
+            .records
+            .iter()
+            .map(|r| {
+                (
+                    r.id.as_str(),
+                    r.document.as_ref().map(|_| ()).map_err(|e| e.to_string()),
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("m-1", Ok(())),
+                (
+                    "",
+                    Err("record is not an sqs message: messageId is missing".into())
+                ),
+                (
+                    "m-3",
+                    Err("record is not an sqs message: body is a number, not a string".into())
+                ),
+                ("m-4", Err("record has no body".into())),
+                (
+                    "",
+                    Err("record is not an sqs message: record is a string, not an object".into())
+                ),
+                (
+                    "17",
+                    Err("record is not an sqs message: messageId is a number, not a string".into())
+                ),
+                ("m-7", Ok(())),
+            ]
+        );
+    }
+
+    #[test]
+    fn other_payloads_say_what_was_expected() {
+        for payload in [
+            json!({"hello": "world"}),
+            json!([1, 2]),
+            json!({"Records": {}}),
+            json!({"Records": [{"eventSource": "aws:sns", "Sns": {}}]}),
+            json!({"Records": [{"EventSource": "aws:sns"}]}),
+            json!({"source": "only-source"}),
+        ] {
+            let err = parse_invocation(payload.clone()).unwrap_err();
+            assert!(
+                err.to_string().starts_with(
+                    "expected an EventBridge event (detail-type, source, detail) or an SQS batch (Records"
+                ),
+                "{payload}: {err}"
+            );
+        }
+        let err = parse_invocation(json!({"Records": [{"eventSource": "aws:s3"}]})).unwrap_err();
+        assert!(
+            err.to_string().ends_with("got Records from aws:s3"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_empty_batch_has_no_records() {
+        let invocation = parse_invocation(json!({"Records": []})).unwrap();
+        assert_eq!(invocation.source, Source::Sqs);
+        assert!(invocation.records.is_empty());
+    }
 }

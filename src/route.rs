@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::rules::RuleSet;
+use crate::rules::{RuleSet, Unmatched};
 
 /// One event to publish, produced by one matching rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,6 +37,107 @@ pub enum RouteError {
 /// Routes one event document. `Ok(vec![])` means no rule matched and unmatched records are
 /// dropped. When any matching rule fails to render, the whole record fails and nothing of it is
 /// published (so a redelivery never duplicates the rules that did render).
-pub fn route(_rules: &RuleSet, _document: &Value) -> Result<Vec<Routed>, RouteError> {
-    unimplemented!("issue 2: routing")
+pub fn route(rules: &RuleSet, document: &Value) -> Result<Vec<Routed>, RouteError> {
+    let mut routed = Vec::new();
+    for rule in rules.rules() {
+        if !rule.matches(document) {
+            continue;
+        }
+        let channel = rule
+            .channel
+            .render(document)
+            .map_err(|e| RouteError::Render {
+                rule: Arc::clone(&rule.name),
+                reason: e.to_string(),
+            })?;
+        routed.push(Routed {
+            rule: Arc::clone(&rule.name),
+            channel,
+            payload: rule.payload.render(document),
+        });
+    }
+    if routed.is_empty() && rules.unmatched == Unmatched::Fail {
+        return Err(RouteError::Unmatched);
+    }
+    Ok(routed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    const RULES: &str = r#"
+rules:
+  - name: order-status
+    pattern: { source: [shop.orders], detail-type: [OrderStatusChanged] }
+    channel: /orders/{detail.customerId}/{detail.orderId}
+    payload: { order: "{detail.orderId}", status: "{detail.status}" }
+  - name: order-feed
+    pattern: { source: [shop.orders] }
+    channel: /orders/feed
+  - name: presence
+    pattern: { source: [support.agents] }
+    channel: /presence/agents/{detail.agentId|slug}
+"#;
+
+    fn order(customer: &str) -> Value {
+        json!({
+            "source": "shop.orders",
+            "detail-type": "OrderStatusChanged",
+            "detail": {"customerId": customer, "orderId": "o-1", "status": "paid"}
+        })
+    }
+
+    #[test]
+    fn every_matching_rule_publishes_in_rule_order() {
+        let rules = RuleSet::parse(RULES).unwrap();
+        let routed = route(&rules, &order("c-1")).unwrap();
+        let got: Vec<(&str, &str)> = routed
+            .iter()
+            .map(|r| (&*r.rule, r.channel.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("order-status", "/orders/c-1/o-1"),
+                ("order-feed", "/orders/feed")
+            ]
+        );
+        assert_eq!(routed[0].payload, json!({"order": "o-1", "status": "paid"}));
+        assert_eq!(
+            routed[1].payload,
+            json!({"customerId": "c-1", "orderId": "o-1", "status": "paid"})
+        );
+    }
+
+    #[test]
+    fn unmatched_records_are_dropped_by_default() {
+        let rules = RuleSet::parse(RULES).unwrap();
+        assert_eq!(route(&rules, &json!({"source": "elsewhere"})), Ok(vec![]));
+    }
+
+    #[test]
+    fn unmatched_records_fail_when_the_rules_say_so() {
+        let rules = RuleSet::parse(&format!("{RULES}\nunmatched: fail\n")).unwrap();
+        assert_eq!(
+            route(&rules, &json!({"source": "elsewhere"})),
+            Err(RouteError::Unmatched)
+        );
+    }
+
+    #[test]
+    fn one_failed_render_fails_the_whole_record() {
+        let rules = RuleSet::parse(RULES).unwrap();
+        let err = route(&rules, &order("../admin")).unwrap_err();
+        let RouteError::Render { rule, reason } = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(&**rule, "order-status");
+        assert!(reason.contains("\"../admin\""), "{reason}");
+        assert!(
+            err.to_string()
+                .starts_with("rule order-status: channel segment")
+        );
+    }
 }

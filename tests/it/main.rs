@@ -1,2 +1,6 @@
 //! The one integration-test binary: runs the real handler and CLI against real local servers on
 //! port 0, fed from `events/*.json`.
+
+mod cli;
+mod helpers;
+mod routing;

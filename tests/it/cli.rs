@@ -1,0 +1,101 @@
+//! The built `appsync-bridge` binary as a user runs it, with an explicit environment.
+
+use std::process::{Command, Output};
+
+use crate::helpers::repo_path;
+
+fn bridge(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_appsync-bridge"));
+    command.args(args).env_clear().current_dir(repo_path(""));
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    command.output().expect("the binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn check_with_the_rules_file_variable_prints_a_summary() {
+    let out = bridge(&["check"], &[("BRIDGE_RULES_FILE", "rules.yaml")]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("rules: 4 (order-status, order-dashboard, agent-presence, price-ticks)")
+    );
+    assert!(stdout.contains("namespaces: orders, presence, prices"));
+    assert!(stdout.contains("unmatched: drop"));
+}
+
+#[test]
+fn check_with_inline_invalid_rules_exits_two_and_lists_problems() {
+    let out = bridge(
+        &["check"],
+        &[(
+            "BRIDGE_RULES",
+            "{\"rules\":[{\"name\":\"x\",\"channel\":\"/{detail.ns}/a\"}]}",
+        )],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("BRIDGE_RULES: rules[0] (x).channel"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn route_of_a_good_sample_exits_zero() {
+    let out = bridge(
+        &[
+            "route",
+            "events/eventbridge-order-status.json",
+            "--rules",
+            "rules.yaml",
+        ],
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("order-status -> /orders/cust-1042/ord-20261122-0007"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("order-dashboard -> /orders/dashboard"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn route_of_the_poison_sample_exits_one_and_shows_each_reason() {
+    let out = bridge(
+        &["route", "events/sqs-poison.json", "--rules", "rules.yaml"],
+        &[],
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    assert!(
+        stdout.contains("\"../admin\", which is not a valid segment"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("over AppSync's 245760 byte limit"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("summary: 5 records, 2 routed (4 events), 0 unmatched, 3 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_two_and_help_exits_zero() {
+    let out = bridge(&["route"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    let out = bridge(&["--help"], &[]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout).contains("Exit codes"));
+}

@@ -1,0 +1,156 @@
+//! Routes every sample in `events/` with the sample `rules.yaml`, through the library.
+
+use appsync_bridge::input::{Source, parse_invocation};
+use appsync_bridge::limits::{MAX_EVENT_BYTES, is_valid_channel};
+use appsync_bridge::route::{RouteError, route};
+use appsync_bridge::rules::RuleSet;
+use serde_json::Value;
+
+use crate::helpers::{repo_path, sample_events};
+
+/// What one record is expected to do: the channels it publishes to, in rule order, or an error
+/// containing a fragment.
+#[derive(Debug)]
+enum Want {
+    Channels(&'static [&'static str]),
+    Fails(&'static str),
+}
+use Want::{Channels, Fails};
+
+const ORDER_7: &[&str] = &["/orders/cust-1042/ord-20261122-0007", "/orders/dashboard"];
+
+fn expectations(file: &str) -> (Source, Vec<Want>) {
+    match file {
+        "eventbridge-order-status.json" => (Source::EventBridge, vec![Channels(ORDER_7)]),
+        "eventbridge-agent-presence.json" => (
+            Source::EventBridge,
+            vec![Channels(&["/presence/agents/agent-maria-lopez-support"])],
+        ),
+        "eventbridge-unmatched.json" => (Source::EventBridge, vec![Channels(&[])]),
+        "sqs-eventbridge-envelopes.json" => (
+            Source::Sqs,
+            vec![
+                Channels(ORDER_7),
+                Channels(&["/presence/agents/agent-17"]),
+                Channels(&["/orders/cust-2077/ord-20261122-0011", "/orders/dashboard"]),
+                Channels(&["/presence/agents/agent-maria-lopez-support"]),
+            ],
+        ),
+        "sqs-raw-json.json" => (
+            Source::Sqs,
+            vec![
+                Channels(&["/prices/aapl"]),
+                Channels(&["/prices/brk-b"]),
+                Channels(&["/prices/eurusd"]),
+            ],
+        ),
+        "sqs-fifo-two-groups.json" => {
+            let a = &["/orders/cust-A/ord-A-1", "/orders/dashboard"];
+            let b = &["/orders/cust-B/ord-B-1", "/orders/dashboard"];
+            (
+                Source::Sqs,
+                vec![
+                    Channels(a),
+                    Channels(b),
+                    Channels(a),
+                    Channels(b),
+                    Channels(a),
+                ],
+            )
+        }
+        "sqs-poison.json" => (
+            Source::Sqs,
+            vec![
+                Channels(&["/orders/cust-1042/ord-20261122-0019", "/orders/dashboard"]),
+                Fails("rule price-ticks: channel placeholder detail.symbol is missing"),
+                Fails(
+                    "rule order-status: channel segment from {detail.customerId} renders \"../admin\"",
+                ),
+                Channels(&["/prices/aapl"]),
+                Channels(&["/presence/agents/agent-17"]),
+            ],
+        ),
+        other => panic!("no expectations for events/{other}: add them here"),
+    }
+}
+
+fn load_rules() -> RuleSet {
+    let text = std::fs::read_to_string(repo_path("rules.yaml")).unwrap();
+    RuleSet::parse(&text).unwrap()
+}
+
+#[test]
+fn the_sample_rules_validate() {
+    let rules = load_rules();
+    assert_eq!(
+        rules.names().collect::<Vec<_>>(),
+        [
+            "order-status",
+            "order-dashboard",
+            "agent-presence",
+            "price-ticks"
+        ]
+    );
+    assert_eq!(rules.namespaces(), ["orders", "presence", "prices"]);
+}
+
+#[test]
+fn every_sample_event_routes_as_documented() {
+    let rules = load_rules();
+    let files = sample_events();
+    assert_eq!(files.len(), 7, "{files:?}");
+    for path in files {
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let payload: Value =
+            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let invocation = parse_invocation(payload).unwrap();
+        let (source, wants) = expectations(&name);
+        assert_eq!(invocation.source, source, "{name}");
+        assert_eq!(invocation.records.len(), wants.len(), "{name}");
+        for (record, want) in invocation.records.iter().zip(wants) {
+            let document = record.document.as_ref().unwrap();
+            let routed = route(&rules, document);
+            match (want, routed) {
+                (Channels(channels), Ok(routed)) => {
+                    let got: Vec<&str> = routed.iter().map(|r| r.channel.as_str()).collect();
+                    assert_eq!(got, channels, "{name} record {}", record.index);
+                    assert!(got.iter().all(|c| is_valid_channel(c)));
+                }
+                (Fails(fragment), Err(e @ RouteError::Render { .. })) => {
+                    assert!(e.to_string().contains(fragment), "{name}: {e}");
+                }
+                (want, got) => panic!("{name} record {}: want {want:?}, got {got:?}", record.index),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_order_status_payload_is_a_typed_projection() {
+    let rules = load_rules();
+    let text = std::fs::read_to_string(repo_path("events/eventbridge-order-status.json")).unwrap();
+    let invocation = parse_invocation(serde_json::from_str(&text).unwrap()).unwrap();
+    let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
+    assert_eq!(
+        routed[0].payload,
+        serde_json::json!({
+            "orderId": "ord-20261122-0007",
+            "status": "SHIPPED",
+            "previousStatus": "PACKED",
+            "total": 129.9,
+            "currency": "EUR",
+            "at": "2026-11-22T09:30:12Z",
+            "message": "Order ord-20261122-0007 is now SHIPPED"
+        })
+    );
+}
+
+#[test]
+fn the_oversized_poison_record_routes_but_exceeds_the_event_limit() {
+    let rules = load_rules();
+    let text = std::fs::read_to_string(repo_path("events/sqs-poison.json")).unwrap();
+    assert!(text.len() < 300 * 1024, "keep the sample small");
+    let invocation = parse_invocation(serde_json::from_str(&text).unwrap()).unwrap();
+    let routed = route(&rules, invocation.records[3].document.as_ref().unwrap()).unwrap();
+    assert!(routed[0].payload.to_string().len() > MAX_EVENT_BYTES);
+}
