@@ -1,0 +1,148 @@
+//! The one-command demo: no AWS account needed.
+//!
+//! ```text
+//! cargo run --example demo
+//! ```
+//!
+//! 1. starts `appsync-local` in-process (API key auth; namespaces `orders`, `presence`, `prices`);
+//! 2. subscribes over the real-time WebSocket protocol to `/orders/*`, `/presence/*`, `/prices/*`;
+//! 3. runs the real Lambda handler (`appsync_bridge::handler::handle`) with the sample `rules.yaml`
+//!    on every sample in `events/`, printing each invocation's response (the SQS batch response or the
+//!    EventBridge summary / error);
+//! 4. prints, per channel, what the WebSocket subscriber received.
+//!
+//! The Lambda binary does not link the server: only this example (a dev-dependency) does.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use appsync_bridge::config::Config;
+use appsync_bridge::handler::{App, handle};
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const API_KEY: &str = "da2-demo";
+const SAMPLES: &[&str] = &[
+    "events/eventbridge-order-status.json",
+    "events/eventbridge-agent-presence.json",
+    "events/eventbridge-unmatched.json",
+    "events/sqs-eventbridge-envelopes.json",
+    "events/sqs-raw-json.json",
+    "events/sqs-fifo-two-groups.json",
+    "events/sqs-poison.json",
+];
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let server = appsync_local::start(appsync_local::Config {
+        api_keys: vec![API_KEY.into()],
+        namespaces: vec!["orders".into(), "presence".into(), "prices".into()],
+        ..Default::default()
+    })
+    .await?;
+    println!("appsync-local: {} (realtime {})", server.http_endpoint(), server.realtime_url());
+
+    // Subscribe first, the way a web client does.
+    let host = server.addr().to_string();
+    let header = serde_json::to_vec(&json!({ "host": host, "x-api-key": API_KEY }))?;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
+    let mut request = server.realtime_url().into_client_request()?;
+    request
+        .headers_mut()
+        .insert("sec-websocket-protocol", format!("aws-appsync-event-ws, header-{header}").parse()?);
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
+    ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
+    let subscriptions = [("s-orders", "/orders/*"), ("s-presence", "/presence/*"), ("s-prices", "/prices/*")];
+    for (id, channel) in subscriptions {
+        let subscribe = json!({
+            "type": "subscribe", "id": id, "channel": channel,
+            "authorization": { "x-api-key": API_KEY, "host": host },
+        });
+        ws.send(Message::text(subscribe.to_string())).await?;
+    }
+    let mut pending = subscriptions.len();
+    while pending > 0 {
+        let message = next_json(&mut ws).await?;
+        match message["type"].as_str() {
+            Some("subscribe_success") => pending -= 1,
+            Some("connection_ack") | Some("ka") => {}
+            _ => return Err(format!("unexpected message while subscribing: {message}").into()),
+        }
+    }
+    println!("subscribed to {}\n", subscriptions.map(|(_, c)| c).join(", "));
+
+    // The real handler, configured exactly as in Lambda but through an injected lookup.
+    let endpoint = server.http_endpoint();
+    let rules_file = format!("{root}/rules.yaml");
+    let lookup = move |name: &str| -> Option<String> {
+        match name {
+            "APPSYNC_HTTP_ENDPOINT" => Some(endpoint.clone()),
+            "APPSYNC_AUTH_MODE" => Some("API_KEY".into()),
+            "APPSYNC_API_KEY" => Some(API_KEY.into()),
+            "BRIDGE_RULES_FILE" => Some(rules_file.clone()),
+            _ => None,
+        }
+    };
+    let app = App::new(Config::from_lookup(&lookup)?)?;
+
+    for sample in SAMPLES {
+        let payload: Value = serde_json::from_slice(&std::fs::read(format!("{root}/{sample}"))?)?;
+        let mut context = Context::default();
+        context.request_id = format!("demo-{sample}");
+        context.deadline = (SystemTime::now() + Duration::from_secs(30)).duration_since(UNIX_EPOCH)?.as_millis() as u64;
+        let outcome = match handle(LambdaEvent::new(payload, context), &app).await {
+            Ok(response) => format!("ok     {response}"),
+            Err(e) => format!("error  {}: {e}", e.error_type()),
+        };
+        println!("{sample}\n  -> {outcome}");
+    }
+
+    // Everything the server accepted has been fanned out; collect it from the subscriber. A `data`
+    // message names the subscription, not the channel, so match each event text back to the
+    // accepted event it came from.
+    let mut pool = server.accepted();
+    let mut received: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut seen = 0;
+    while !pool.is_empty() {
+        let message = tokio::time::timeout(Duration::from_secs(5), next_json(&mut ws)).await??;
+        if message["type"] == "data" {
+            let event = message["event"].as_str().unwrap_or_default().to_string();
+            let channel = match pool.iter().position(|a| a.event == event) {
+                Some(i) => pool.remove(i).channel,
+                None => format!("(unexpected, subscription {})", message["id"]),
+            };
+            received.entry(channel).or_default().push(event);
+            seen += 1;
+        }
+    }
+    println!("\nthe WebSocket subscriber received {seen} events:");
+    for (channel, events) in &received {
+        println!("  {channel}");
+        for event in events {
+            println!("      {event}");
+        }
+    }
+    server.shutdown().await;
+    Ok(())
+}
+
+async fn next_json<S>(ws: &mut S) -> Result<Value, Error>
+where
+    S: StreamExt<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        match ws.next().await {
+            Some(Ok(Message::Text(text))) => return Ok(serde_json::from_str(&text)?),
+            Some(Ok(_)) => continue,
+            Some(Err(e)) => return Err(e.into()),
+            None => return Err("websocket closed".into()),
+        }
+    }
+}
