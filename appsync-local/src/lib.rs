@@ -1,4 +1,37 @@
 //! appsync-local: a local AWS AppSync Events server — HTTP publish and the WebSocket real-time
 //! protocol on one port — for tests, demos and front-end development without an AWS account.
+//!
+//! # Layout
+//!
+//! - [`config`]: what a server is configured with, including [`Faults`] and [`Scripted`].
+//! - [`channel`]: AppSync's channel rules and trailing-`*` wildcards.
+//! - [`auth`]: API key, SigV4 (through [`sigv4`]) and token authentication.
+//! - [`publish`]: the publish contract shared by HTTP and WebSocket, and AppSync's shapes.
+//! - [`state`]: faults and their seeded RNG, the request and event logs, the fan-out.
+//! - [`http`]: `POST /event` and the `/_local/` control endpoints.
+//! - [`realtime`]: `GET /event/realtime`, the WebSocket protocol.
+//! - [`server`]: [`router`], [`serve`], [`start`] and the [`Server`] handle.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! let server = appsync_local::start(appsync_local::Config::default()).await?;
+//! println!("publish to {}", server.http_endpoint());
+//! server.wait_for_accepted(1).await;
+//! server.shutdown().await;
+//! # Ok(()) }
+//! ```
 
+pub mod auth;
+pub mod channel;
+pub mod config;
+pub mod http;
+pub mod publish;
+pub mod realtime;
+pub mod server;
 pub mod sigv4;
+pub mod state;
+
+pub use auth::AuthOutcome;
+pub use config::{Config, Faults, Scripted};
+pub use server::{Server, router, serve, start};
+pub use state::{AcceptedEvent, AppState, PublishRequest};

@@ -1,5 +1,140 @@
-//! The `appsync-local` binary: runs the local AppSync Events server.
+//! The `appsync-local` binary: runs the local AppSync Events server until Ctrl-C.
 
-fn main() {
-    unimplemented!("issue 3: appsync-local binary")
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use appsync_local::{AppState, Config, Faults};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+/// A local AWS AppSync Events server: `POST /event` and the WebSocket protocol at
+/// `/event/realtime` on one port. With no --api-key, --iam or --token it accepts everything.
+#[derive(Debug, Parser)]
+#[command(name = "appsync-local", version)]
+struct Args {
+    /// Port to listen on (0 picks a free one).
+    #[arg(long, default_value_t = 8787)]
+    port: u16,
+    /// Address to listen on.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// A channel namespace to serve (repeatable). Default: `default`.
+    #[arg(long = "namespace", value_name = "NAME")]
+    namespaces: Vec<String>,
+    /// An API key accepted in `x-api-key` (repeatable).
+    #[arg(long = "api-key", value_name = "KEY")]
+    api_keys: Vec<String>,
+    /// IAM credentials accepted in SigV4 signatures (repeatable).
+    #[arg(long = "iam", value_name = "ACCESS_KEY:SECRET", value_parser = parse_iam)]
+    iam: Vec<(String, String)>,
+    /// A token accepted in `Authorization` (Cognito, OIDC and Lambda modes; repeatable).
+    #[arg(long = "token", value_name = "TOKEN")]
+    tokens: Vec<String>,
+    /// Region SigV4 signatures must be scoped to.
+    #[arg(long, default_value = "us-east-1")]
+    region: String,
+    /// Probability an HTTP publish is answered 429 LimitExceededError.
+    #[arg(long, default_value_t = 0.0)]
+    throttle: f64,
+    /// Probability an HTTP publish is answered 500.
+    #[arg(long, default_value_t = 0.0)]
+    server_error: f64,
+    /// Probability each event of an HTTP publish is reported in failed[] with code 500.
+    #[arg(long, default_value_t = 0.0)]
+    event_failure: f64,
+    /// Probability an HTTP publish is accepted but never answered.
+    #[arg(long, default_value_t = 0.0)]
+    drop_response: f64,
+    /// Milliseconds added before every HTTP publish is handled.
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Seed of the fault RNG.
+    #[arg(long, default_value_t = appsync_local::config::DEFAULT_SEED)]
+    seed: u64,
+    /// Seconds between `ka` keep-alive messages.
+    #[arg(long, default_value_t = 60)]
+    keepalive_secs: u64,
+}
+
+fn parse_iam(value: &str) -> Result<(String, String), String> {
+    match value.split_once(':') {
+        Some((id, secret)) if !id.is_empty() && !secret.is_empty() => {
+            Ok((id.to_owned(), secret.to_owned()))
+        }
+        _ => Err("expected ACCESS_KEY:SECRET".to_owned()),
+    }
+}
+
+impl Args {
+    fn config(self) -> Config {
+        let defaults = Config::default();
+        Config {
+            namespaces: if self.namespaces.is_empty() {
+                defaults.namespaces
+            } else {
+                self.namespaces
+            },
+            api_keys: self.api_keys,
+            iam_credentials: self.iam,
+            auth_tokens: self.tokens,
+            region: self.region,
+            faults: Faults {
+                throttle: self.throttle,
+                server_error: self.server_error,
+                event_failure: self.event_failure,
+                drop_response: self.drop_response,
+                latency_ms: self.latency_ms,
+            },
+            seed: self.seed,
+            keepalive: Duration::from_secs(self.keepalive_secs.max(1)),
+            ..defaults
+        }
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .init();
+    let args = Args::parse();
+    let addr = SocketAddr::new(args.host, args.port);
+    let config = args.config();
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("appsync-local: cannot listen on {addr}: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let bound = listener.local_addr().unwrap_or(addr);
+    println!("appsync-local listening");
+    println!("  HTTP endpoint: http://{bound}/event");
+    println!("  realtime URL:  ws://{bound}/event/realtime");
+    println!("  namespaces:    {}", config.namespaces.join(", "));
+    println!(
+        "  auth:          {}",
+        if config.auth_required() {
+            "required"
+        } else {
+            "open (no credentials configured)"
+        }
+    );
+    let shutdown = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::warn!(error = %e, "cannot listen for ctrl-c");
+            std::future::pending::<()>().await;
+        }
+        tracing::info!("shutting down");
+    };
+    match appsync_local::serve(listener, AppState::new(config), shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("appsync-local: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }

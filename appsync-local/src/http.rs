@@ -1,0 +1,234 @@
+//! HTTP handlers: `POST /event` (publish, with auth, validation and fault injection) and the
+//! local control endpoints under `/_local/` (faults, scripted outcomes, recent events).
+
+use std::time::SystemTime;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::{info, warn};
+
+use crate::config::{Faults, Scripted, ScriptedSpec};
+use crate::publish::{self, ApiError, RawPublish};
+use crate::state::{self, AppState, PublishRequest, Roll};
+
+/// Largest publish body read: five events of 240 KB, each possibly doubled by JSON string
+/// escaping, plus the envelope. The real limit for a whole request is UNVERIFIED.
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// How many events `GET /_local/events` lists at most.
+pub const RECENT_EVENTS: usize = 1000;
+
+fn error_response(error: &ApiError) -> Response {
+    let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, Json(error.body())).into_response()
+}
+
+/// `POST /event`: AppSync's publish endpoint.
+pub async fn publish(
+    State(state): State<AppState>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let scripted = state.next_scripted();
+    let latency = state.latency();
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
+    if let Some(Scripted::Delay(delay)) = &scripted {
+        tokio::time::sleep(*delay).await;
+    }
+
+    let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
+    let bytes = match bytes {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            let error = ApiError::too_large(format!(
+                "request body is over the limit of {MAX_BODY_BYTES} bytes"
+            ));
+            let auth = state
+                .auth()
+                .check(method.as_str(), &uri, &headers, &[], SystemTime::now());
+            return finish(&state, RawPublish::default(), auth, Err(error));
+        }
+    };
+    let auth = state
+        .auth()
+        .check(method.as_str(), &uri, &headers, &bytes, SystemTime::now());
+    let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
+    let raw = parsed
+        .as_ref()
+        .map(RawPublish::from_value)
+        .unwrap_or_default();
+
+    match scripted {
+        Some(Scripted::Status(status)) => {
+            return finish(&state, raw, auth, Err(ApiError::for_status(status)));
+        }
+        Some(Scripted::Hang) => {
+            log_publish(&raw, 0, &auth);
+            state.record_request(PublishRequest {
+                channel: raw.channel,
+                events: raw.events,
+                status: 0,
+                auth,
+            });
+            state::shutting_down(state.shutdown_receiver()).await;
+            return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        }
+        _ => {}
+    }
+    if !auth.is_allowed() {
+        return finish(&state, raw, auth, Err(ApiError::unauthorized()));
+    }
+    let Ok(body) = parsed else {
+        return finish(
+            &state,
+            raw,
+            auth,
+            Err(ApiError::bad_request("Request body is not valid JSON")),
+        );
+    };
+    let valid = match publish::validate(&body, state.namespaces()) {
+        Ok(valid) => valid,
+        Err(error) => return finish(&state, raw, auth, Err(error)),
+    };
+
+    let (failed, code, drop_response) = match scripted {
+        Some(Scripted::FailEvents { indices, code }) => (indices, code, false),
+        Some(Scripted::DropResponse) => (Vec::new(), 0, true),
+        _ => match state.roll(valid.events.len()) {
+            Roll::Fail(status) => {
+                return finish(&state, raw, auth, Err(ApiError::for_status(status)));
+            }
+            Roll::Accept {
+                failed,
+                drop_response,
+            } => (failed, state::EVENT_FAILURE_CODE, drop_response),
+        },
+    };
+    let result = state.accept(&valid.channel, valid.events, &failed, code);
+    if drop_response {
+        log_publish(&raw, 200, &auth);
+        info!(channel = %raw.channel, "publish response dropped by fault injection");
+        state.record_request(PublishRequest {
+            channel: raw.channel,
+            events: raw.events,
+            status: 200,
+            auth,
+        });
+        state::shutting_down(state.shutdown_receiver()).await;
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+    }
+    let body = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
+    finish(&state, raw, auth, Ok(body))
+}
+
+fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
+    match auth {
+        crate::auth::AuthOutcome::Denied { reason } => warn!(
+            channel = %raw.channel,
+            events = raw.events.len(),
+            status,
+            auth = auth.mode(),
+            reason = %reason,
+            "publish"
+        ),
+        _ => info!(
+            channel = %raw.channel,
+            events = raw.events.len(),
+            status,
+            auth = auth.mode(),
+            "publish"
+        ),
+    }
+}
+
+/// Logs and records the request, then answers it.
+fn finish(
+    state: &AppState,
+    raw: RawPublish,
+    auth: crate::auth::AuthOutcome,
+    outcome: Result<Value, ApiError>,
+) -> Response {
+    let status = match &outcome {
+        Ok(_) => 200,
+        Err(e) => e.status,
+    };
+    log_publish(&raw, status, &auth);
+    state.record_request(PublishRequest {
+        channel: raw.channel,
+        events: raw.events,
+        status,
+        auth,
+    });
+    match outcome {
+        Ok(body) => (StatusCode::OK, Json(body)).into_response(),
+        Err(error) => error_response(&error),
+    }
+}
+
+/// Query of `GET /_local/events`.
+#[derive(Debug, Deserialize)]
+pub struct RecentQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /_local/events`: the most recent accepted events, oldest first.
+pub async fn recent_events(
+    State(state): State<AppState>,
+    Query(query): Query<RecentQuery>,
+) -> Response {
+    let limit = query.limit.unwrap_or(RECENT_EVENTS).min(RECENT_EVENTS);
+    Json(state.recent(limit)).into_response()
+}
+
+/// `GET /_local/requests`: the most recent HTTP publish requests (never credentials).
+pub async fn recent_requests(State(state): State<AppState>) -> Response {
+    let requests = state.requests();
+    let skip = requests.len().saturating_sub(RECENT_EVENTS);
+    Json(&requests[skip..]).into_response()
+}
+
+/// `GET /_local/faults`: the current random fault settings.
+pub async fn get_faults(State(state): State<AppState>) -> Response {
+    Json(state.faults()).into_response()
+}
+
+/// `POST /_local/faults`: a [`Faults`] object replaces the random faults; `{"script":[...]}`
+/// replaces the queue of scripted outcomes.
+pub async fn set_faults(State(state): State<AppState>, Json(body): Json<Value>) -> Response {
+    if let Some(script) = body.get("script") {
+        return match serde_json::from_value::<Vec<ScriptedSpec>>(script.clone()) {
+            Ok(specs) => {
+                let count = specs.len();
+                state.replace_script(specs.into_iter().map(Scripted::from));
+                info!(outcomes = count, "scripted outcomes set");
+                Json(json!({ "script": count })).into_response()
+            }
+            Err(e) => error_response(&ApiError::bad_request(format!("invalid script: {e}"))),
+        };
+    }
+    match serde_json::from_value::<Faults>(body) {
+        Ok(faults) => {
+            let faults = faults.sanitized();
+            info!(
+                throttle = faults.throttle,
+                server_error = faults.server_error,
+                event_failure = faults.event_failure,
+                drop_response = faults.drop_response,
+                latency_ms = faults.latency_ms,
+                "faults set"
+            );
+            state.set_faults(faults.clone());
+            Json(faults).into_response()
+        }
+        Err(e) => error_response(&ApiError::bad_request(format!("invalid faults: {e}"))),
+    }
+}

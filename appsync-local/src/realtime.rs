@@ -1,0 +1,441 @@
+//! `GET /event/realtime`: AppSync Events' WebSocket protocol — connection auth through the
+//! `header-<base64url>` subprotocol (or plain upgrade headers), `connection_init` / `ka`,
+//! `subscribe` / `unsubscribe` with trailing-`*` wildcards, `data`, and `publish`.
+//!
+//! Slow subscribers: every connection reads accepted events from a bounded broadcast buffer
+//! ([`crate::Config::subscriber_buffer`]). Publishers never wait for subscribers; a connection
+//! that falls further behind than the buffer is closed with code 1008 and a reason saying how
+//! many events it missed, so its client knows to reconnect and resynchronise.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use axum::extract::State;
+use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, Uri};
+use axum::response::Response;
+use base64::Engine;
+use serde_json::{Map, Value, json};
+use tokio::sync::broadcast::error::RecvError;
+use tracing::{info, warn};
+
+use crate::auth::{AuthOutcome, headers_from_object};
+use crate::channel::{ChannelError, ChannelPath};
+use crate::publish::{self, ApiError};
+use crate::state::{self, AppState, Delivery};
+
+/// The subprotocol AppSync Events clients request; the server selects it in the 101 answer
+/// (UNVERIFIED on AWS, but the only sensible choice for browser clients).
+pub const SUBPROTOCOL: &str = "aws-appsync-event-ws";
+
+/// `connectionTimeoutMs` in `connection_ack`: AppSync documents five minutes.
+pub const CONNECTION_TIMEOUT_MS: u64 = 300_000;
+
+/// Close code sent to a connection that fell too far behind (policy violation).
+pub const SLOW_SUBSCRIBER_CLOSE_CODE: u16 = 1008;
+
+/// How long one write to a client may block before the connection is given up.
+const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `GET /event/realtime`.
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: WebSocketUpgrade,
+) -> Response {
+    let connect_headers = connect_headers(&headers);
+    // IAM connect signs `POST /event` with body `{}` (protocol notes §4.1).
+    let auth = state.auth().check(
+        "POST",
+        &Uri::from_static("/event"),
+        &connect_headers,
+        b"{}",
+        SystemTime::now(),
+    );
+    ws.protocols([SUBPROTOCOL])
+        .on_upgrade(move |socket| Connection::new(state, auth).run(socket))
+}
+
+/// The auth headers of a connection: the decoded `header-<base64url JSON>` subprotocol if the
+/// client sent one (browsers), else the upgrade request's own headers (native SDKs).
+fn connect_headers(headers: &HeaderMap) -> HeaderMap {
+    let encoded = headers
+        .get_all(http::header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .find_map(|p| p.strip_prefix("header-"));
+    let Some(encoded) = encoded else {
+        return headers.clone();
+    };
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(encoded.trim_end_matches('='))
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Map<String, Value>>(&bytes).ok())
+        .map(|object| headers_from_object(&object))
+        .unwrap_or_default()
+}
+
+/// True for ids AppSync accepts: `^[a-zA-Z0-9-_+]{1,128}$`.
+fn is_valid_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+'))
+}
+
+struct Subscription {
+    id: String,
+    pattern: ChannelPath,
+    /// Events with a sequence number up to this one were accepted before the subscription.
+    since: u64,
+}
+
+struct Connection {
+    state: AppState,
+    id: u64,
+    auth: AuthOutcome,
+    subscriptions: Vec<Subscription>,
+}
+
+/// Why a connection loop ends early.
+struct Stop;
+
+impl Connection {
+    fn new(state: AppState, auth: AuthOutcome) -> Self {
+        let id = state.next_connection_id();
+        Self {
+            state,
+            id,
+            auth,
+            subscriptions: Vec::new(),
+        }
+    }
+
+    async fn run(mut self, mut socket: WebSocket) {
+        if let AuthOutcome::Denied { reason } = &self.auth {
+            warn!(connection = self.id, reason = %reason, "websocket connection refused");
+            // UNVERIFIED: AWS's exact behaviour for a refused connection; clients handle a
+            // `connection_error` message (Android, Amplify JS) followed by a normal close.
+            let error =
+                json!({"type": "connection_error", "errors": [ApiError::unauthorized().entry()]});
+            if self.send(&mut socket, error).await.is_ok() {
+                let _ = self.close(&mut socket, 1000, "unauthorized").await;
+            }
+            return;
+        }
+        info!(
+            connection = self.id,
+            auth = self.auth.mode(),
+            "websocket connected"
+        );
+        let _ = self.serve(&mut socket).await;
+        info!(
+            connection = self.id,
+            subscriptions = self.subscriptions.len(),
+            "websocket closed"
+        );
+    }
+
+    async fn serve(&mut self, socket: &mut WebSocket) -> Result<(), Stop> {
+        let mut deliveries = self.state.fanout_receiver();
+        let keepalive = self.state.keepalive();
+        let mut ka = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
+        ka.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let shutdown = state::shutting_down(self.state.shutdown_receiver());
+        tokio::pin!(shutdown);
+        loop {
+            tokio::select! {
+                () = &mut shutdown => {
+                    return self.close(socket, 1001, "server shutting down").await;
+                }
+                message = socket.recv() => match message {
+                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                    Some(Ok(Message::Text(text))) => {
+                        for reply in self.handle(text.as_str()) {
+                            self.send(socket, reply).await?;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        let error = error_message(None, &ApiError::bad_request("Binary messages are not supported"));
+                        self.send(socket, error).await?;
+                    }
+                    // Pings are answered by the WebSocket layer.
+                    Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+                },
+                delivery = deliveries.recv() => match delivery {
+                    Ok(delivery) => self.deliver(socket, &delivery).await?,
+                    Err(RecvError::Lagged(missed)) => {
+                        warn!(connection = self.id, missed, "slow subscriber closed");
+                        let reason = format!("subscriber too slow: {missed} events dropped");
+                        return self.close(socket, SLOW_SUBSCRIBER_CLOSE_CODE, &reason).await;
+                    }
+                    Err(RecvError::Closed) => return Ok(()),
+                },
+                _ = ka.tick() => self.send(socket, json!({"type": "ka"})).await?,
+            }
+        }
+    }
+
+    async fn deliver(&self, socket: &mut WebSocket, delivery: &Arc<Delivery>) -> Result<(), Stop> {
+        for sub in &self.subscriptions {
+            if delivery.seq > sub.since && sub.pattern.matches(&delivery.channel) {
+                // `event` is the event's JSON text as a string, one message per event: what every
+                // official client parses (the doc example's array form is not what they read).
+                let data = json!({"type": "data", "id": sub.id, "event": delivery.event});
+                self.send(socket, data).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn send(&self, socket: &mut WebSocket, message: Value) -> Result<(), Stop> {
+        let message = Message::text(message.to_string());
+        tokio::select! {
+            sent = socket.send(message) => sent.map_err(|_| Stop),
+            () = state::shutting_down(self.state.shutdown_receiver()) => Err(Stop),
+            () = tokio::time::sleep(WRITE_TIMEOUT) => Err(Stop),
+        }
+    }
+
+    async fn close(&self, socket: &mut WebSocket, code: u16, reason: &str) -> Result<(), Stop> {
+        let frame = CloseFrame {
+            code,
+            reason: reason.into(),
+        };
+        match tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Stop),
+        }
+    }
+
+    /// Handles one client message and returns the replies, in order.
+    fn handle(&mut self, text: &str) -> Vec<Value> {
+        let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
+            return vec![error_message(
+                None,
+                &ApiError::bad_request("Message is not a valid JSON object"),
+            )];
+        };
+        let kind = message
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown");
+        match kind {
+            "connection_init" => vec![json!({
+                "type": "connection_ack",
+                "connectionTimeoutMs": CONNECTION_TIMEOUT_MS,
+            })],
+            "subscribe" => vec![self.subscribe(&message)],
+            "unsubscribe" => vec![self.unsubscribe(&message)],
+            "publish" => vec![self.publish(&message)],
+            other => vec![error_message(
+                message.get("id").and_then(Value::as_str),
+                &ApiError {
+                    status: 400,
+                    error_type: "UnsupportedOperation".to_owned(),
+                    message: format!("{other} not supported through the realtime channel"),
+                },
+            )],
+        }
+    }
+
+    /// Checks a message's `authorization` object. For IAM the client signed `POST /event` with
+    /// `signed_body` (protocol notes §4.4).
+    fn authorize(&self, message: &Map<String, Value>, signed_body: &Value) -> AuthOutcome {
+        let headers = message
+            .get("authorization")
+            .and_then(Value::as_object)
+            .map(headers_from_object)
+            .unwrap_or_default();
+        self.state.auth().check(
+            "POST",
+            &Uri::from_static("/event"),
+            &headers,
+            signed_body.to_string().as_bytes(),
+            SystemTime::now(),
+        )
+    }
+
+    fn subscribe(&mut self, message: &Map<String, Value>) -> Value {
+        const KIND: &str = "subscribe_error";
+        let raw_id = message.get("id").and_then(Value::as_str);
+        let Some(id) = raw_id.filter(|id| is_valid_id(id)) else {
+            return typed_error(KIND, raw_id, &ApiError::bad_request("Invalid operation id"));
+        };
+        if self.subscriptions.iter().any(|s| s.id == id) {
+            // Error type UNVERIFIED; the message is the one AppSync documents.
+            let error = ApiError {
+                status: 400,
+                error_type: "DuplicatedOperationError".to_owned(),
+                message: "subscription message is duplicated".to_owned(),
+            };
+            return typed_error(KIND, Some(id), &error);
+        }
+        let channel_text = message
+            .get("channel")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let auth = self.authorize(message, &json!({ "channel": channel_text }));
+        if let AuthOutcome::Denied { reason } = &auth {
+            warn!(connection = self.id, id, channel = %channel_text, reason = %reason, "subscribe refused");
+            return typed_error(KIND, Some(id), &ApiError::unauthorized());
+        }
+        let pattern = match ChannelPath::pattern(channel_text) {
+            Ok(pattern) => pattern,
+            Err(ChannelError::Format | ChannelError::Wildcard) => {
+                return typed_error(
+                    KIND,
+                    Some(id),
+                    &ApiError::bad_request("Invalid Channel Format"),
+                );
+            }
+        };
+        if !self
+            .state
+            .namespaces()
+            .iter()
+            .any(|n| n == pattern.namespace())
+        {
+            return typed_error(
+                KIND,
+                Some(id),
+                &ApiError::namespace_not_found(pattern.namespace()),
+            );
+        }
+        info!(connection = self.id, id, channel = %pattern, auth = auth.mode(), "subscribe");
+        self.subscriptions.push(Subscription {
+            id: id.to_owned(),
+            pattern,
+            since: self.state.current_seq(),
+        });
+        json!({"type": "subscribe_success", "id": id})
+    }
+
+    fn unsubscribe(&mut self, message: &Map<String, Value>) -> Value {
+        let id = message
+            .get("id")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some(position) = self.subscriptions.iter().position(|s| s.id == id) else {
+            let error = ApiError {
+                status: 400,
+                error_type: "UnknownOperationError".to_owned(),
+                message: format!("Unknown operation id {id}"),
+            };
+            return typed_error("unsubscribe_error", Some(id), &error);
+        };
+        let removed = self.subscriptions.remove(position);
+        info!(connection = self.id, id, channel = %removed.pattern, "unsubscribe");
+        json!({"type": "unsubscribe_success", "id": id})
+    }
+
+    fn publish(&mut self, message: &Map<String, Value>) -> Value {
+        const KIND: &str = "publish_error";
+        let raw_id = message.get("id").and_then(Value::as_str);
+        let Some(id) = raw_id.filter(|id| is_valid_id(id)) else {
+            return typed_error(KIND, raw_id, &ApiError::bad_request("Invalid operation id"));
+        };
+        let signed = json!({
+            "channel": message.get("channel").cloned().unwrap_or(Value::Null),
+            "events": message.get("events").cloned().unwrap_or(Value::Null),
+        });
+        let auth = self.authorize(message, &signed);
+        let channel_text = message
+            .get("channel")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        if let AuthOutcome::Denied { reason } = &auth {
+            warn!(connection = self.id, id, channel = %channel_text, reason = %reason, "websocket publish refused");
+            return typed_error(KIND, Some(id), &ApiError::unauthorized());
+        }
+        let valid =
+            match publish::validate(&Value::Object(message.clone()), self.state.namespaces()) {
+                Ok(valid) => valid,
+                Err(error) => return typed_error(KIND, Some(id), &error),
+            };
+        let events = valid.events.len();
+        // Faults and scripted outcomes apply to HTTP publish only.
+        let result = self.state.accept(&valid.channel, valid.events, &[], 0);
+        info!(connection = self.id, id, channel = %valid.channel, events, auth = auth.mode(), "websocket publish");
+        json!({
+            "type": "publish_success",
+            "id": id,
+            "successful": result.successful,
+            "failed": result.failed,
+        })
+    }
+}
+
+fn typed_error(kind: &str, id: Option<&str>, error: &ApiError) -> Value {
+    let mut message = json!({"type": kind, "errors": [error.entry()]});
+    if let (Some(id), Some(object)) = (id, message.as_object_mut()) {
+        object.insert("id".to_owned(), Value::from(id));
+    }
+    message
+}
+
+fn error_message(id: Option<&str>, error: &ApiError) -> Value {
+    typed_error("error", id, error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operation_ids_follow_appsyncs_pattern() {
+        assert!(is_valid_id("ee849ef0-cf23-4cb8-9fcb-152ae4fd1e69"));
+        assert!(is_valid_id("a_b+c"));
+        assert!(!is_valid_id(""));
+        assert!(!is_valid_id("has space"));
+        assert!(!is_valid_id(&"a".repeat(129)));
+    }
+
+    #[test]
+    fn connect_headers_come_from_the_header_subprotocol_when_present() {
+        let auth = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"host":"localhost","x-api-key":"da2-k"}"#);
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            http::header::SEC_WEBSOCKET_PROTOCOL,
+            format!("aws-appsync-event-ws, header-{auth}")
+                .parse()
+                .unwrap(),
+        );
+        let decoded = connect_headers(&headers);
+        assert_eq!(decoded.get("x-api-key").unwrap(), "da2-k");
+        assert_eq!(decoded.get("host").unwrap(), "localhost");
+    }
+
+    #[test]
+    fn connect_headers_fall_back_to_the_upgrade_request() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", "da2-k".parse().unwrap());
+        assert_eq!(connect_headers(&headers).get("x-api-key").unwrap(), "da2-k");
+    }
+
+    #[test]
+    fn a_garbled_header_subprotocol_yields_no_credentials() {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-api-key", "da2-k".parse().unwrap());
+        headers.insert(
+            http::header::SEC_WEBSOCKET_PROTOCOL,
+            "aws-appsync-event-ws, header-!!!".parse().unwrap(),
+        );
+        assert!(connect_headers(&headers).is_empty());
+    }
+
+    #[test]
+    fn typed_errors_carry_the_id_when_known() {
+        let e = typed_error("subscribe_error", Some("x"), &ApiError::unauthorized());
+        assert_eq!(e["id"], "x");
+        assert_eq!(e["errors"][0]["errorType"], "UnauthorizedException");
+        assert!(
+            typed_error("error", None, &ApiError::unauthorized())
+                .get("id")
+                .is_none()
+        );
+    }
+}

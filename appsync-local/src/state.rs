@@ -1,0 +1,454 @@
+//! The server's shared state: configuration, fault settings and their seeded RNG, the scripted
+//! outcome queue, the log of publish requests and accepted events, and the fan-out of accepted
+//! events to WebSocket connections.
+//!
+//! Accepting an event, giving it a sequence number, logging it and broadcasting it happen under
+//! one lock, so every subscriber sees events in the order [`AppState::accepted`] lists them.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::auth::{AuthOutcome, Authenticator};
+use crate::channel::ChannelPath;
+use crate::config::{Config, Faults, Scripted};
+use crate::publish::{Failed, PublishResult, Successful};
+
+/// `failed[]` code and message used for random per-event failures.
+pub const EVENT_FAILURE_CODE: u16 = 500;
+const EVENT_FAILURE_MESSAGE: &str = "Event processing failed";
+
+/// One HTTP publish request as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PublishRequest {
+    /// The channel exactly as sent (empty if the body had none).
+    pub channel: String,
+    /// The raw event texts as sent.
+    pub events: Vec<String>,
+    /// The status answered, or that would have been answered for a dropped response;
+    /// 0 when the request was scripted to hang.
+    pub status: u16,
+    /// Which mode authenticated the request, or why it was refused. Never a secret.
+    pub auth: AuthOutcome,
+}
+
+/// One event accepted and fanned out (from HTTP or WebSocket publish).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AcceptedEvent {
+    /// The normalised channel (`/ns/a/b`).
+    pub channel: String,
+    /// The event's JSON text, as published.
+    pub event: String,
+    /// The identifier answered in `successful[]`.
+    pub identifier: String,
+}
+
+/// An accepted event on its way to WebSocket connections.
+#[derive(Debug)]
+pub(crate) struct Delivery {
+    pub seq: u64,
+    pub channel: ChannelPath,
+    pub event: String,
+}
+
+/// What the random faults decided for one request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Roll {
+    /// Answer this status, accept nothing.
+    Fail(u16),
+    /// Accept, failing these event indices; maybe drop the response.
+    Accept {
+        failed: Vec<usize>,
+        drop_response: bool,
+    },
+}
+
+struct FaultState {
+    faults: Faults,
+    rng: fastrand::Rng,
+    script: VecDeque<Scripted>,
+}
+
+struct Log {
+    requests: VecDeque<PublishRequest>,
+    accepted: VecDeque<AcceptedEvent>,
+    accepted_total: usize,
+    seq: u64,
+}
+
+struct Shared {
+    namespaces: Vec<String>,
+    auth: Authenticator,
+    keepalive: Duration,
+    history: usize,
+    faults: Mutex<FaultState>,
+    log: Mutex<Log>,
+    accepted_changed: Notify,
+    fanout: broadcast::Sender<Arc<Delivery>>,
+    shutdown: watch::Sender<bool>,
+    next_connection: AtomicU64,
+}
+
+/// Everything a handler needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Shared>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("namespaces", &self.inner.namespaces)
+            .finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Nothing panics while holding these locks; recover the data rather than propagate poison.
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, bound: usize) {
+    if queue.len() >= bound.max(1) {
+        queue.pop_front();
+    }
+    queue.push_back(item);
+}
+
+impl AppState {
+    /// Builds the state for a server with this configuration.
+    pub fn new(config: Config) -> Self {
+        let (fanout, _) = broadcast::channel(config.subscriber_buffer.max(1));
+        let (shutdown, _) = watch::channel(false);
+        Self {
+            inner: Arc::new(Shared {
+                namespaces: config.namespaces.clone(),
+                auth: Authenticator::new(&config),
+                keepalive: config.keepalive,
+                history: config.history,
+                faults: Mutex::new(FaultState {
+                    faults: config.faults.clone().sanitized(),
+                    rng: fastrand::Rng::with_seed(config.seed),
+                    script: VecDeque::new(),
+                }),
+                log: Mutex::new(Log {
+                    requests: VecDeque::new(),
+                    accepted: VecDeque::new(),
+                    accepted_total: 0,
+                    seq: 0,
+                }),
+                accepted_changed: Notify::new(),
+                fanout,
+                shutdown,
+                next_connection: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    pub(crate) fn namespaces(&self) -> &[String] {
+        &self.inner.namespaces
+    }
+
+    pub(crate) fn auth(&self) -> &Authenticator {
+        &self.inner.auth
+    }
+
+    pub(crate) fn keepalive(&self) -> Duration {
+        self.inner.keepalive
+    }
+
+    pub(crate) fn next_connection_id(&self) -> u64 {
+        self.inner.next_connection.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// The current random fault settings.
+    pub fn faults(&self) -> Faults {
+        lock(&self.inner.faults).faults.clone()
+    }
+
+    /// Replaces the random fault settings (the RNG keeps its position).
+    pub fn set_faults(&self, faults: Faults) {
+        lock(&self.inner.faults).faults = faults.sanitized();
+    }
+
+    /// Appends forced outcomes for the next publish requests.
+    pub fn script(&self, outcomes: impl IntoIterator<Item = Scripted>) {
+        lock(&self.inner.faults).script.extend(outcomes);
+    }
+
+    /// Replaces the queue of forced outcomes.
+    pub fn replace_script(&self, outcomes: impl IntoIterator<Item = Scripted>) {
+        let mut state = lock(&self.inner.faults);
+        state.script.clear();
+        state.script.extend(outcomes);
+    }
+
+    pub(crate) fn next_scripted(&self) -> Option<Scripted> {
+        lock(&self.inner.faults).script.pop_front()
+    }
+
+    pub(crate) fn latency(&self) -> Duration {
+        Duration::from_millis(lock(&self.inner.faults).faults.latency_ms)
+    }
+
+    /// Draws this request's random fate: one draw for throttle / server error, one per event
+    /// for `event_failure`, one for `drop_response`.
+    pub(crate) fn roll(&self, events: usize) -> Roll {
+        let mut state = lock(&self.inner.faults);
+        let faults = state.faults.clone();
+        let r = state.rng.f64();
+        if r < faults.throttle {
+            return Roll::Fail(429);
+        }
+        if r < faults.throttle + faults.server_error {
+            return Roll::Fail(500);
+        }
+        let failed = (0..events)
+            .filter(|_| state.rng.f64() < faults.event_failure)
+            .collect();
+        let drop_response = state.rng.f64() < faults.drop_response;
+        Roll::Accept {
+            failed,
+            drop_response,
+        }
+    }
+
+    /// Accepts the events not listed in `failed` (which get `failed[]` entries with `code`),
+    /// logs them and fans them out to subscribers.
+    pub(crate) fn accept(
+        &self,
+        channel: &ChannelPath,
+        events: Vec<String>,
+        failed: &[usize],
+        code: u16,
+    ) -> PublishResult {
+        let mut result = PublishResult::default();
+        let channel_text = channel.to_string();
+        {
+            let mut log = lock(&self.inner.log);
+            for (index, event) in events.into_iter().enumerate() {
+                let identifier = uuid::Uuid::new_v4().to_string();
+                if failed.contains(&index) {
+                    let message = if code == EVENT_FAILURE_CODE {
+                        EVENT_FAILURE_MESSAGE
+                    } else {
+                        "Event failed"
+                    };
+                    result
+                        .failed
+                        .push(Failed::new(identifier, index, code, message));
+                    continue;
+                }
+                log.seq += 1;
+                log.accepted_total += 1;
+                let seq = log.seq;
+                push_bounded(
+                    &mut log.accepted,
+                    AcceptedEvent {
+                        channel: channel_text.clone(),
+                        event: event.clone(),
+                        identifier: identifier.clone(),
+                    },
+                    self.inner.history,
+                );
+                // No receivers is fine: nobody is subscribed.
+                let _ = self.inner.fanout.send(Arc::new(Delivery {
+                    seq,
+                    channel: channel.clone(),
+                    event,
+                }));
+                result.successful.push(Successful { identifier, index });
+            }
+        }
+        if !result.successful.is_empty() {
+            self.inner.accepted_changed.notify_waiters();
+        }
+        result
+    }
+
+    pub(crate) fn record_request(&self, request: PublishRequest) {
+        let mut log = lock(&self.inner.log);
+        push_bounded(&mut log.requests, request, self.inner.history);
+    }
+
+    /// Every HTTP publish request received (up to the configured history), in arrival order.
+    pub fn requests(&self) -> Vec<PublishRequest> {
+        lock(&self.inner.log).requests.iter().cloned().collect()
+    }
+
+    /// Every accepted event (up to the configured history), in acceptance order.
+    pub fn accepted(&self) -> Vec<AcceptedEvent> {
+        lock(&self.inner.log).accepted.iter().cloned().collect()
+    }
+
+    /// The last `limit` accepted events, oldest first.
+    pub fn recent(&self, limit: usize) -> Vec<AcceptedEvent> {
+        let log = lock(&self.inner.log);
+        let skip = log.accepted.len().saturating_sub(limit);
+        log.accepted.iter().skip(skip).cloned().collect()
+    }
+
+    /// How many events were accepted since start (not bounded by history).
+    pub fn accepted_total(&self) -> usize {
+        lock(&self.inner.log).accepted_total
+    }
+
+    /// Resolves once at least `n` events were accepted since start.
+    pub async fn wait_for_accepted(&self, n: usize) {
+        loop {
+            let notified = self.inner.accepted_changed.notified();
+            tokio::pin!(notified);
+            // Register interest before checking, so an accept in between is not missed.
+            notified.as_mut().enable();
+            if self.accepted_total() >= n {
+                return;
+            }
+            notified.await;
+        }
+    }
+
+    /// A receiver of accepted events and the sequence number of the last event already
+    /// accepted: a subscription sees only events with a greater number.
+    pub(crate) fn fanout_receiver(&self) -> broadcast::Receiver<Arc<Delivery>> {
+        self.inner.fanout.subscribe()
+    }
+
+    pub(crate) fn current_seq(&self) -> u64 {
+        lock(&self.inner.log).seq
+    }
+
+    pub(crate) fn shutdown_receiver(&self) -> watch::Receiver<bool> {
+        self.inner.shutdown.subscribe()
+    }
+
+    pub(crate) fn trigger_shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+}
+
+/// Resolves when the server is shutting down.
+pub(crate) async fn shutting_down(mut rx: watch::Receiver<bool>) {
+    // An error means the sender is gone, which also means shutdown.
+    let _ = rx.wait_for(|down| *down).await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel() -> ChannelPath {
+        ChannelPath::concrete("/default/a").unwrap()
+    }
+
+    #[test]
+    fn rolls_with_the_same_seed_repeat_exactly() {
+        let faults = Faults {
+            throttle: 0.3,
+            server_error: 0.2,
+            event_failure: 0.1,
+            drop_response: 0.1,
+            latency_ms: 0,
+        };
+        let config = Config {
+            faults,
+            seed: 7,
+            ..Config::default()
+        };
+        let a = AppState::new(config.clone());
+        let b = AppState::new(config);
+        let rolls_a: Vec<Roll> = (0..50).map(|_| a.roll(5)).collect();
+        let rolls_b: Vec<Roll> = (0..50).map(|_| b.roll(5)).collect();
+        assert_eq!(rolls_a, rolls_b);
+        assert!(rolls_a.contains(&Roll::Fail(429)));
+    }
+
+    #[test]
+    fn without_faults_every_roll_accepts_everything() {
+        let state = AppState::new(Config::default());
+        for _ in 0..100 {
+            assert_eq!(
+                state.roll(5),
+                Roll::Accept {
+                    failed: vec![],
+                    drop_response: false
+                }
+            );
+        }
+    }
+
+    #[test]
+    fn accept_reports_failed_indices_and_logs_only_the_others() {
+        let state = AppState::new(Config::default());
+        let result = state.accept(
+            &channel(),
+            vec!["1".into(), "2".into(), "3".into()],
+            &[1],
+            503,
+        );
+        assert_eq!(
+            result
+                .successful
+                .iter()
+                .map(|s| s.index)
+                .collect::<Vec<_>>(),
+            vec![0, 2]
+        );
+        assert_eq!(result.failed.len(), 1);
+        assert_eq!((result.failed[0].index, result.failed[0].code), (1, 503));
+        let accepted = state.accepted();
+        assert_eq!(
+            accepted
+                .iter()
+                .map(|e| e.event.as_str())
+                .collect::<Vec<_>>(),
+            vec!["1", "3"]
+        );
+        assert_eq!(accepted[0].channel, "/default/a");
+        assert_eq!(accepted[0].identifier, result.successful[0].identifier);
+    }
+
+    #[test]
+    fn history_is_bounded_but_the_total_keeps_counting() {
+        let state = AppState::new(Config {
+            history: 2,
+            ..Config::default()
+        });
+        for i in 0..5 {
+            state.accept(&channel(), vec![i.to_string()], &[], 500);
+        }
+        assert_eq!(state.accepted_total(), 5);
+        let kept: Vec<String> = state.accepted().into_iter().map(|e| e.event).collect();
+        assert_eq!(kept, vec!["3", "4"]);
+        assert_eq!(state.recent(1)[0].event, "4");
+    }
+
+    #[tokio::test]
+    async fn wait_for_accepted_resolves_when_the_count_is_reached() {
+        let state = AppState::new(Config::default());
+        let waiter = tokio::spawn({
+            let state = state.clone();
+            async move { state.wait_for_accepted(2).await }
+        });
+        state.accept(&channel(), vec!["1".into()], &[], 500);
+        tokio::task::yield_now().await;
+        assert!(!waiter.is_finished());
+        state.accept(&channel(), vec!["2".into()], &[], 500);
+        tokio::time::timeout(Duration::from_secs(5), waiter)
+            .await
+            .unwrap()
+            .unwrap();
+    }
+
+    #[test]
+    fn scripted_outcomes_come_out_in_order() {
+        let state = AppState::new(Config::default());
+        state.script([Scripted::Status(429), Scripted::Hang]);
+        assert_eq!(state.next_scripted(), Some(Scripted::Status(429)));
+        assert_eq!(state.next_scripted(), Some(Scripted::Hang));
+        assert_eq!(state.next_scripted(), None);
+    }
+}

@@ -1,0 +1,8 @@
+//! Integration tests: a real `appsync-local` server on port 0, driven over HTTP (`reqwest`) and
+//! WebSocket (`tokio-tungstenite`).
+
+mod auth;
+mod faults;
+mod helpers;
+mod http;
+mod realtime;

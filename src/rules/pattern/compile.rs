@@ -1,0 +1,452 @@
+//! Pattern JSON → matcher tree, with EventBridge's validation: every rejected construct becomes
+//! a [`PatternError`] with its path, and compilation goes on so that all problems are reported.
+
+use serde_json::{Map, Value};
+
+use super::ops::{AnythingBut, Bound, Cidr, Literal, Matcher, Num, Range, Wildcard, fold};
+use super::{Fields, Node, PatternError};
+
+/// The key EventBridge reads as "one of these sub-patterns".
+const OR: &str = "$or";
+
+/// Compiles a whole pattern; the root must be a non-empty object.
+pub(super) fn compile(pattern: &Value) -> Result<Fields, Vec<PatternError>> {
+    let mut errors = Errors::default();
+    let Some(object) = pattern.as_object() else {
+        errors.push("", "pattern must be a JSON object");
+        return Err(errors.0);
+    };
+    let root = fields(object, "", &mut errors);
+    if errors.0.is_empty() {
+        Ok(root)
+    } else {
+        Err(errors.0)
+    }
+}
+
+#[derive(Default)]
+struct Errors(Vec<PatternError>);
+
+impl Errors {
+    fn push(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(PatternError {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+}
+
+fn child(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{path}.{key}")
+    }
+}
+
+fn index(path: &str, i: usize) -> String {
+    format!("{path}[{i}]")
+}
+
+/// One object level of the pattern.
+fn fields(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Fields {
+    if object.is_empty() {
+        errors.push(path, "empty objects are not allowed");
+    }
+    let mut entries = Vec::with_capacity(object.len());
+    let mut any_of = Vec::new();
+    for (key, value) in object {
+        let here = child(path, key);
+        if key == OR {
+            if let Some(alternatives) = or_group(value, &here, errors) {
+                any_of.push(alternatives);
+            }
+            continue;
+        }
+        match value {
+            Value::Object(nested) => {
+                entries.push((
+                    key.as_str().into(),
+                    Node::Object(fields(nested, &here, errors)),
+                ));
+            }
+            Value::Array(items) => {
+                entries.push((key.as_str().into(), Node::Leaf(leaf(items, &here, errors))));
+            }
+            _ => errors.push(
+                &here,
+                "a field's value must be an array of values to match or a nested object",
+            ),
+        }
+    }
+    Fields {
+        entries: entries.into_boxed_slice(),
+        any_of: any_of.into_boxed_slice(),
+    }
+}
+
+/// `"$or": [ {...}, {...} ]`: at least two sub-patterns, each a non-empty object.
+fn or_group(value: &Value, path: &str, errors: &mut Errors) -> Option<Box<[Fields]>> {
+    let Some(items) = value.as_array() else {
+        errors.push(path, "$or must be an array of at least two objects");
+        return None;
+    };
+    if items.len() < 2 {
+        errors.push(path, "$or must have at least two alternatives");
+    }
+    let mut alternatives = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let here = index(path, i);
+        match item.as_object() {
+            Some(object) => alternatives.push(fields(object, &here, errors)),
+            None => errors.push(&here, "each $or alternative must be an object"),
+        }
+    }
+    Some(alternatives.into_boxed_slice())
+}
+
+/// A leaf array: literals and operator objects, any of which may match.
+fn leaf(items: &[Value], path: &str, errors: &mut Errors) -> Box<[Matcher]> {
+    if items.is_empty() {
+        errors.push(path, "empty arrays are not allowed");
+    }
+    let mut matchers = Vec::with_capacity(items.len());
+    for (i, item) in items.iter().enumerate() {
+        let here = index(path, i);
+        let matcher = match item {
+            Value::Object(op) => operator(op, &here, errors),
+            Value::Array(_) => {
+                errors.push(&here, "nested arrays are not allowed in a pattern");
+                None
+            }
+            scalar => literal(scalar).map(Matcher::Exact),
+        };
+        matchers.extend(matcher);
+    }
+    matchers.into_boxed_slice()
+}
+
+fn literal(value: &Value) -> Option<Literal> {
+    match value {
+        Value::String(s) => Some(Literal::String(s.as_str().into())),
+        Value::Number(n) => Some(Literal::Number(Num::from(n))),
+        Value::Bool(b) => Some(Literal::Bool(*b)),
+        Value::Null => Some(Literal::Null),
+        Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+/// The single key/operand pair of an operator object, or an error.
+fn single<'a>(
+    object: &'a Map<String, Value>,
+    path: &str,
+    errors: &mut Errors,
+) -> Option<(&'a str, &'a Value)> {
+    let mut iter = object.iter();
+    match (iter.next(), iter.next()) {
+        (Some((key, value)), None) => Some((key.as_str(), value)),
+        (None, _) => {
+            errors.push(path, "empty objects are not allowed");
+            None
+        }
+        (Some(_), Some(_)) => {
+            let keys: Vec<&str> = object.keys().map(String::as_str).collect();
+            errors.push(
+                path,
+                format!(
+                    "a match expression has exactly one operator, found {}",
+                    keys.join(", ")
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn operator(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Option<Matcher> {
+    let (name, operand) = single(object, path, errors)?;
+    let here = child(path, name);
+    let here = here.as_str();
+    match name {
+        "prefix" => affix(
+            operand,
+            here,
+            errors,
+            Matcher::Prefix,
+            Matcher::PrefixIgnoreCase,
+        ),
+        "suffix" => affix(
+            operand,
+            here,
+            errors,
+            Matcher::Suffix,
+            Matcher::SuffixIgnoreCase,
+        ),
+        "equals-ignore-case" => {
+            string(operand, here, errors).map(|s| Matcher::EqualsIgnoreCase(fold(s)))
+        }
+        "wildcard" => wildcard(operand, here, errors).map(Matcher::Wildcard),
+        "anything-but" => anything_but(operand, here, errors).map(Matcher::AnythingBut),
+        "numeric" => numeric(operand, here, errors).map(Matcher::Numeric),
+        "cidr" => {
+            let text = string(operand, here, errors)?;
+            match Cidr::parse(text) {
+                Ok(cidr) => Some(Matcher::Cidr(cidr)),
+                Err(message) => {
+                    errors.push(here, message);
+                    None
+                }
+            }
+        }
+        "exists" => match operand {
+            Value::Bool(b) => Some(Matcher::Exists(*b)),
+            _ => {
+                errors.push(here, "exists takes true or false");
+                None
+            }
+        },
+        other => {
+            errors.push(path, format!("unknown operator `{other}`"));
+            None
+        }
+    }
+}
+
+fn string<'a>(operand: &'a Value, path: &str, errors: &mut Errors) -> Option<&'a str> {
+    match operand.as_str() {
+        Some(s) => Some(s),
+        None => {
+            errors.push(path, format!("expected a string, found {}", kind(operand)));
+            None
+        }
+    }
+}
+
+/// `prefix` / `suffix`: a string, or `{"equals-ignore-case": string}`.
+fn affix(
+    operand: &Value,
+    path: &str,
+    errors: &mut Errors,
+    exact: fn(Box<str>) -> Matcher,
+    ignore_case: fn(Box<str>) -> Matcher,
+) -> Option<Matcher> {
+    match operand {
+        Value::String(s) => Some(exact(s.as_str().into())),
+        Value::Object(object) => {
+            let (name, inner) = single(object, path, errors)?;
+            let here = child(path, name);
+            if name != "equals-ignore-case" {
+                errors.push(
+                    &here,
+                    format!("unsupported operator `{name}` here: only equals-ignore-case"),
+                );
+                return None;
+            }
+            string(inner, &here, errors).map(|s| ignore_case(fold(s)))
+        }
+        _ => {
+            errors.push(
+                path,
+                format!(
+                    "expected a string or {{\"equals-ignore-case\": ...}}, found {}",
+                    kind(operand)
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn wildcard(operand: &Value, path: &str, errors: &mut Errors) -> Option<Wildcard> {
+    let text = string(operand, path, errors)?;
+    match Wildcard::parse(text) {
+        Ok(w) => Some(w),
+        Err(message) => {
+            errors.push(path, message);
+            None
+        }
+    }
+}
+
+/// `anything-but`: a string, a number, a non-empty list of only strings or only numbers, or
+/// one of `prefix`, `suffix`, `equals-ignore-case` (string or list), `wildcard`.
+fn anything_but(operand: &Value, path: &str, errors: &mut Errors) -> Option<AnythingBut> {
+    match operand {
+        Value::String(s) => Some(AnythingBut::Strings(Box::new([s.as_str().into()]))),
+        Value::Number(n) => Some(AnythingBut::Numbers(Box::new([number(n)]))),
+        Value::Array(items) => {
+            if items.is_empty() {
+                errors.push(path, "empty arrays are not allowed");
+                return None;
+            }
+            if let Some(strings) = all_strings(items) {
+                Some(AnythingBut::Strings(strings))
+            } else if items.iter().all(Value::is_number) {
+                Some(AnythingBut::Numbers(
+                    items
+                        .iter()
+                        .filter_map(Value::as_number)
+                        .map(number)
+                        .collect(),
+                ))
+            } else {
+                errors.push(
+                    path,
+                    "an anything-but list must hold only strings or only numbers",
+                );
+                None
+            }
+        }
+        Value::Object(object) => {
+            let (name, inner) = single(object, path, errors)?;
+            let here = child(path, name);
+            let here = here.as_str();
+            match name {
+                "prefix" => string(inner, here, errors).map(|s| AnythingBut::Prefix(s.into())),
+                "suffix" => string(inner, here, errors).map(|s| AnythingBut::Suffix(s.into())),
+                "wildcard" => wildcard(inner, here, errors).map(AnythingBut::Wildcard),
+                "equals-ignore-case" => match inner {
+                    Value::String(s) => Some(AnythingBut::EqualsIgnoreCase(Box::new([fold(s)]))),
+                    Value::Array(items) if !items.is_empty() => match all_strings(items) {
+                        Some(strings) => Some(AnythingBut::EqualsIgnoreCase(
+                            strings.iter().map(|s| fold(s)).collect(),
+                        )),
+                        None => {
+                            errors.push(here, "expected only strings");
+                            None
+                        }
+                    },
+                    _ => {
+                        errors.push(here, "expected a string or a non-empty list of strings");
+                        None
+                    }
+                },
+                other => {
+                    errors.push(
+                        here,
+                        format!(
+                            "unsupported operator `{other}` inside anything-but: \
+                             use prefix, suffix, equals-ignore-case or wildcard"
+                        ),
+                    );
+                    None
+                }
+            }
+        }
+        Value::Bool(_) | Value::Null => {
+            errors.push(
+                path,
+                format!("anything-but does not take {}", kind(operand)),
+            );
+            None
+        }
+    }
+}
+
+fn all_strings(items: &[Value]) -> Option<Box<[Box<str>]>> {
+    items.iter().map(|v| v.as_str().map(Box::from)).collect()
+}
+
+fn number(n: &serde_json::Number) -> f64 {
+    n.as_f64().unwrap_or(f64::NAN)
+}
+
+/// `numeric`: `["=", n]`, `[op, n]`, or a lower and an upper bound `[">", a, "<=", b]`.
+fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
+    let Some(items) = operand.as_array() else {
+        errors.push(
+            path,
+            format!(
+                "expected an array like [\">\", 0, \"<=\", 5], found {}",
+                kind(operand)
+            ),
+        );
+        return None;
+    };
+    if items.is_empty() || items.len() % 2 != 0 || items.len() > 4 {
+        errors.push(
+            path,
+            "expected one or two operator/number pairs, like [\">\", 0, \"<=\", 5]",
+        );
+        return None;
+    }
+    let mut equal = None;
+    let mut lower: Option<Bound> = None;
+    let mut upper: Option<Bound> = None;
+    let mut ok = true;
+    for (pair, chunk) in items.chunks(2).enumerate() {
+        let [op, value] = chunk else { continue };
+        let op_path = index(path, pair * 2);
+        let value_path = index(path, pair * 2 + 1);
+        let Some(n) = value.as_number().map(number) else {
+            errors.push(
+                &value_path,
+                format!("expected a number, found {}", kind(value)),
+            );
+            ok = false;
+            continue;
+        };
+        let slot = match op.as_str() {
+            Some("=") if items.len() == 2 => {
+                equal = Some(n);
+                continue;
+            }
+            Some("=") => {
+                errors.push(&op_path, "\"=\" cannot be combined with another bound");
+                ok = false;
+                continue;
+            }
+            Some(">") => (&mut lower, false),
+            Some(">=") => (&mut lower, true),
+            Some("<") => (&mut upper, false),
+            Some("<=") => (&mut upper, true),
+            _ => {
+                errors.push(
+                    &op_path,
+                    format!("unknown numeric operator {op}: use =, <, <=, > or >="),
+                );
+                ok = false;
+                continue;
+            }
+        };
+        let (bound, inclusive) = slot;
+        if bound.is_some() {
+            errors.push(
+                &op_path,
+                "a range has at most one lower and one upper bound",
+            );
+            ok = false;
+            continue;
+        }
+        *bound = Some(Bound {
+            value: n,
+            inclusive,
+        });
+    }
+    if !ok {
+        return None;
+    }
+    if let Some(n) = equal {
+        return Some(Range::Equal(n));
+    }
+    if let (Some(lo), Some(hi)) = (lower, upper) {
+        let empty =
+            lo.value > hi.value || (lo.value == hi.value && !(lo.inclusive && hi.inclusive));
+        if empty {
+            errors.push(path, "the lower bound must be below the upper bound");
+            return None;
+        }
+    }
+    Some(Range::Between { lower, upper })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
