@@ -510,6 +510,11 @@ unmatched: fail
                 "must be a string",
             ),
             ("rules: [7]", "rules[0]", "must be a mapping"),
+            (
+                "rules: [{name: a, channel: /n/x, pattern: {detail: {n: [{numeric: ['>', x]}]}}}]",
+                "rules[0] (a).pattern.detail.n[0].numeric[1]",
+                "",
+            ),
         ];
         for (text, location, fragment) in cases {
             let found = problems(text);
