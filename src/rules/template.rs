@@ -369,13 +369,11 @@ impl ChannelTemplate {
                     continue;
                 }
             };
-            if i == 0 {
-                if !text.is_literal() {
-                    problems.push(TemplateError(format!(
-                        "the namespace `{seg}` must be literal, so the IAM policy can name it"
-                    )));
-                    continue;
-                }
+            if i == 0 && !text.is_literal() {
+                problems.push(TemplateError(format!(
+                    "the namespace `{seg}` must be literal, so the IAM policy can name it"
+                )));
+                continue;
             }
             if let Some(p) = literal_problem(seg, &text) {
                 problems.push(TemplateError(p));
@@ -434,15 +432,14 @@ fn literal_problem(seg: &str, text: &Text) -> Option<String> {
         });
     }
     for piece in &text.pieces {
-        if let Piece::Literal(s) = piece {
-            if let Some(c) = s
+        if let Piece::Literal(s) = piece
+            && let Some(c) = s
                 .chars()
                 .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-            {
-                return Some(format!(
-                    "segment `{seg}` has `{c}`, which AppSync does not allow in a channel (only A-Z a-z 0-9 -)"
-                ));
-            }
+        {
+            return Some(format!(
+                "segment `{seg}` has `{c}`, which AppSync does not allow in a channel (only A-Z a-z 0-9 -)"
+            ));
         }
     }
     let starts_with_dash =
