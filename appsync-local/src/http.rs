@@ -36,7 +36,7 @@ pub async fn publish(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let scripted = state.next_scripted();
+    let (arrival, scripted) = state.begin_request();
     let latency = state.latency();
     if !latency.is_zero() {
         tokio::time::sleep(latency).await;
@@ -55,7 +55,7 @@ pub async fn publish(
             let auth = state
                 .auth()
                 .check(method.as_str(), &uri, &headers, &[], SystemTime::now());
-            return finish(&state, RawPublish::default(), auth, Err(error));
+            return finish(&state, arrival, RawPublish::default(), auth, Err(error));
         }
     };
     let auth = state
@@ -69,27 +69,37 @@ pub async fn publish(
 
     match scripted {
         Some(Scripted::Status(status)) => {
-            return finish(&state, raw, auth, Err(ApiError::for_status(status)));
+            return finish(
+                &state,
+                arrival,
+                raw,
+                auth,
+                Err(ApiError::for_status(status)),
+            );
         }
         Some(Scripted::Hang) => {
             log_publish(&raw, 0, &auth);
-            state.record_request(PublishRequest {
-                channel: raw.channel,
-                events: raw.events,
-                status: 0,
-                auth,
-            });
+            state.record_request(
+                arrival,
+                PublishRequest {
+                    channel: raw.channel,
+                    events: raw.events,
+                    status: 0,
+                    auth,
+                },
+            );
             state::shutting_down(state.shutdown_receiver()).await;
             return StatusCode::SERVICE_UNAVAILABLE.into_response();
         }
         _ => {}
     }
     if !auth.is_allowed() {
-        return finish(&state, raw, auth, Err(ApiError::unauthorized()));
+        return finish(&state, arrival, raw, auth, Err(ApiError::unauthorized()));
     }
     let Ok(body) = parsed else {
         return finish(
             &state,
+            arrival,
             raw,
             auth,
             Err(ApiError::bad_request("Request body is not valid JSON")),
@@ -97,7 +107,7 @@ pub async fn publish(
     };
     let valid = match publish::validate(&body, state.namespaces()) {
         Ok(valid) => valid,
-        Err(error) => return finish(&state, raw, auth, Err(error)),
+        Err(error) => return finish(&state, arrival, raw, auth, Err(error)),
     };
 
     let (failed, code, drop_response) = match scripted {
@@ -105,7 +115,13 @@ pub async fn publish(
         Some(Scripted::DropResponse) => (Vec::new(), 0, true),
         _ => match state.roll(valid.events.len()) {
             Roll::Fail(status) => {
-                return finish(&state, raw, auth, Err(ApiError::for_status(status)));
+                return finish(
+                    &state,
+                    arrival,
+                    raw,
+                    auth,
+                    Err(ApiError::for_status(status)),
+                );
             }
             Roll::Accept {
                 failed,
@@ -117,17 +133,20 @@ pub async fn publish(
     if drop_response {
         log_publish(&raw, 200, &auth);
         info!(channel = %raw.channel, "publish response dropped by fault injection");
-        state.record_request(PublishRequest {
-            channel: raw.channel,
-            events: raw.events,
-            status: 200,
-            auth,
-        });
+        state.record_request(
+            arrival,
+            PublishRequest {
+                channel: raw.channel,
+                events: raw.events,
+                status: 200,
+                auth,
+            },
+        );
         state::shutting_down(state.shutdown_receiver()).await;
         return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let body = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
-    finish(&state, raw, auth, Ok(body))
+    finish(&state, arrival, raw, auth, Ok(body))
 }
 
 fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
@@ -136,7 +155,7 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
             channel = %raw.channel,
             events = raw.events.len(),
             status,
-            auth = auth.mode(),
+            auth = %auth.mode(),
             reason = %reason,
             "publish"
         ),
@@ -144,7 +163,7 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
             channel = %raw.channel,
             events = raw.events.len(),
             status,
-            auth = auth.mode(),
+            auth = %auth.mode(),
             "publish"
         ),
     }
@@ -153,6 +172,7 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
 /// Logs and records the request, then answers it.
 fn finish(
     state: &AppState,
+    arrival: u64,
     raw: RawPublish,
     auth: crate::auth::AuthOutcome,
     outcome: Result<Value, ApiError>,
@@ -162,16 +182,46 @@ fn finish(
         Err(e) => e.status,
     };
     log_publish(&raw, status, &auth);
-    state.record_request(PublishRequest {
-        channel: raw.channel,
-        events: raw.events,
-        status,
-        auth,
-    });
+    state.record_request(
+        arrival,
+        PublishRequest {
+            channel: raw.channel,
+            events: raw.events,
+            status,
+            auth,
+        },
+    );
     match outcome {
         Ok(body) => (StatusCode::OK, Json(body)).into_response(),
         Err(error) => error_response(&error),
     }
+}
+
+/// Request headers a browser may send when publishing (CORS preflight answer).
+const ALLOWED_HEADERS: &str = "content-type, accept, content-encoding, x-api-key, authorization, \
+x-amz-date, x-amz-security-token, x-amz-content-sha256, x-amz-user-agent";
+
+/// `OPTIONS /event`: lets browser apps on another origin publish over HTTP.
+pub async fn preflight() -> Response {
+    (
+        StatusCode::NO_CONTENT,
+        [
+            ("access-control-allow-methods", "POST, OPTIONS"),
+            ("access-control-allow-headers", ALLOWED_HEADERS),
+            ("access-control-max-age", "600"),
+        ],
+    )
+        .into_response()
+}
+
+/// Adds `access-control-allow-origin: *` to every answer: a development server has no origin to
+/// protect, and front-end apps usually run on another port.
+pub async fn allow_any_origin(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        axum::http::HeaderValue::from_static("*"),
+    );
+    response
 }
 
 /// Query of `GET /_local/events`.

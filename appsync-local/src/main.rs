@@ -55,6 +55,9 @@ struct Args {
     /// Seconds between `ka` keep-alive messages.
     #[arg(long, default_value_t = 60)]
     keepalive_secs: u64,
+    /// How many publish requests and accepted events to keep for `/_local/` inspection.
+    #[arg(long, default_value_t = 10_000)]
+    history: usize,
 }
 
 fn parse_iam(value: &str) -> Result<(String, String), String> {
@@ -88,6 +91,7 @@ impl Args {
             },
             seed: self.seed,
             keepalive: Duration::from_secs(self.keepalive_secs.max(1)),
+            history: self.history.max(1),
             ..defaults
         }
     }
@@ -99,6 +103,8 @@ async fn main() -> ExitCode {
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
         )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let args = Args::parse();
     let addr = SocketAddr::new(args.host, args.port);

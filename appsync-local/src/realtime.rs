@@ -127,7 +127,7 @@ impl Connection {
         }
         info!(
             connection = self.id,
-            auth = self.auth.mode(),
+            auth = %self.auth.mode(),
             "websocket connected"
         );
         let _ = self.serve(&mut socket).await;
@@ -304,7 +304,7 @@ impl Connection {
                 &ApiError::namespace_not_found(pattern.namespace()),
             );
         }
-        info!(connection = self.id, id, channel = %pattern, auth = auth.mode(), "subscribe");
+        info!(connection = self.id, id, channel = %pattern, auth = %auth.mode(), "subscribe");
         self.subscriptions.push(Subscription {
             id: id.to_owned(),
             pattern,
@@ -358,7 +358,7 @@ impl Connection {
         let events = valid.events.len();
         // Faults and scripted outcomes apply to HTTP publish only.
         let result = self.state.accept(&valid.channel, valid.events, &[], 0);
-        info!(connection = self.id, id, channel = %valid.channel, events, auth = auth.mode(), "websocket publish");
+        info!(connection = self.id, id, channel = %valid.channel, events, auth = %auth.mode(), "websocket publish");
         json!({
             "type": "publish_success",
             "id": id,

@@ -20,7 +20,7 @@ use crate::{http, realtime};
 /// `GET /event/realtime`, and the local control endpoints under `/_local/`.
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/event", post(http::publish))
+        .route("/event", post(http::publish).options(http::preflight))
         .route("/event/realtime", get(realtime::upgrade))
         .route("/_local/events", get(http::recent_events))
         .route("/_local/requests", get(http::recent_requests))
@@ -30,6 +30,7 @@ pub fn router(state: AppState) -> Router {
         )
         // The publish handler enforces its own limit with an AppSync-shaped 413.
         .layer(DefaultBodyLimit::disable())
+        .layer(axum::middleware::map_response(http::allow_any_origin))
         .with_state(state)
 }
 

@@ -18,6 +18,14 @@ use crate::channel::ChannelPath;
 use crate::config::{Config, Faults, Scripted};
 use crate::publish::{Failed, PublishResult, Successful};
 
+/// Largest accepted [`Config::subscriber_buffer`]; larger values are lowered to it.
+pub const MAX_SUBSCRIBER_BUFFER: usize = 1 << 20;
+
+/// Bounds applied to [`Config::keepalive`].
+pub const MIN_KEEPALIVE: Duration = Duration::from_millis(1);
+/// Upper bound applied to [`Config::keepalive`].
+pub const MAX_KEEPALIVE: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// `failed[]` code and message used for random per-event failures.
 pub const EVENT_FAILURE_CODE: u16 = 500;
 const EVENT_FAILURE_MESSAGE: &str = "Event processing failed";
@@ -74,7 +82,8 @@ struct FaultState {
 }
 
 struct Log {
-    requests: VecDeque<PublishRequest>,
+    /// Requests with their arrival number, kept sorted by it.
+    requests: VecDeque<(u64, PublishRequest)>,
     accepted: VecDeque<AcceptedEvent>,
     accepted_total: usize,
     seq: u64,
@@ -91,6 +100,7 @@ struct Shared {
     fanout: broadcast::Sender<Arc<Delivery>>,
     shutdown: watch::Sender<bool>,
     next_connection: AtomicU64,
+    next_arrival: AtomicU64,
 }
 
 /// Everything a handler needs; cheap to clone.
@@ -122,13 +132,16 @@ fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, bound: usize) {
 impl AppState {
     /// Builds the state for a server with this configuration.
     pub fn new(config: Config) -> Self {
-        let (fanout, _) = broadcast::channel(config.subscriber_buffer.max(1));
+        // tokio's broadcast channel panics on a capacity of 0 or an absurdly large one.
+        let capacity = config.subscriber_buffer.clamp(1, MAX_SUBSCRIBER_BUFFER);
+        let (fanout, _) = broadcast::channel(capacity);
         let (shutdown, _) = watch::channel(false);
         Self {
             inner: Arc::new(Shared {
                 namespaces: config.namespaces.clone(),
                 auth: Authenticator::new(&config),
-                keepalive: config.keepalive,
+                // A zero interval would panic in tokio, a huge one overflow the clock.
+                keepalive: config.keepalive.clamp(MIN_KEEPALIVE, MAX_KEEPALIVE),
                 history: config.history,
                 faults: Mutex::new(FaultState {
                     faults: config.faults.clone().sanitized(),
@@ -145,6 +158,7 @@ impl AppState {
                 fanout,
                 shutdown,
                 next_connection: AtomicU64::new(1),
+                next_arrival: AtomicU64::new(0),
             }),
         }
     }
@@ -187,8 +201,11 @@ impl AppState {
         state.script.extend(outcomes);
     }
 
-    pub(crate) fn next_scripted(&self) -> Option<Scripted> {
-        lock(&self.inner.faults).script.pop_front()
+    /// Numbers an arriving HTTP publish and takes its scripted outcome, atomically, so the n-th
+    /// request to arrive gets the n-th scripted outcome.
+    pub(crate) fn begin_request(&self) -> (u64, Option<Scripted>) {
+        let mut faults = lock(&self.inner.faults);
+        (self.arrival(), faults.script.pop_front())
     }
 
     pub(crate) fn latency(&self) -> Duration {
@@ -270,14 +287,28 @@ impl AppState {
         result
     }
 
-    pub(crate) fn record_request(&self, request: PublishRequest) {
+    /// Numbers a request as it arrives, so the log keeps arrival order even when concurrent
+    /// requests finish in another order (latency, scripted delays).
+    pub(crate) fn arrival(&self) -> u64 {
+        self.inner.next_arrival.fetch_add(1, Ordering::Relaxed)
+    }
+
+    pub(crate) fn record_request(&self, arrival: u64, request: PublishRequest) {
         let mut log = lock(&self.inner.log);
-        push_bounded(&mut log.requests, request, self.inner.history);
+        let at = log.requests.partition_point(|(n, _)| *n < arrival);
+        log.requests.insert(at, (arrival, request));
+        if log.requests.len() > self.inner.history.max(1) {
+            log.requests.pop_front();
+        }
     }
 
     /// Every HTTP publish request received (up to the configured history), in arrival order.
     pub fn requests(&self) -> Vec<PublishRequest> {
-        lock(&self.inner.log).requests.iter().cloned().collect()
+        lock(&self.inner.log)
+            .requests
+            .iter()
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     /// Every accepted event (up to the configured history), in acceptance order.
@@ -367,6 +398,30 @@ mod tests {
     }
 
     #[test]
+    fn dropped_responses_follow_the_configured_rate() {
+        let state = AppState::new(Config {
+            faults: Faults {
+                drop_response: 0.3,
+                ..Faults::default()
+            },
+            ..Config::default()
+        });
+        let dropped = (0..1000)
+            .filter(|_| {
+                matches!(
+                    state.roll(1),
+                    Roll::Accept {
+                        drop_response: true,
+                        ..
+                    }
+                )
+            })
+            .count();
+        // ±5 standard deviations around 300.
+        assert!((228..=372).contains(&dropped), "dropped: {dropped}");
+    }
+
+    #[test]
     fn without_faults_every_roll_accepts_everything() {
         let state = AppState::new(Config::default());
         for _ in 0..100 {
@@ -443,12 +498,48 @@ mod tests {
             .unwrap();
     }
 
+    fn request(channel: &str) -> PublishRequest {
+        PublishRequest {
+            channel: channel.to_owned(),
+            events: vec![],
+            status: 200,
+            auth: AuthOutcome::Open,
+        }
+    }
+
+    #[test]
+    fn requests_are_listed_in_arrival_order_whatever_order_they_finish_in() {
+        let state = AppState::new(Config::default());
+        let (first, second, third) = (state.arrival(), state.arrival(), state.arrival());
+        state.record_request(second, request("b"));
+        state.record_request(third, request("c"));
+        state.record_request(first, request("a"));
+        let channels: Vec<String> = state.requests().into_iter().map(|r| r.channel).collect();
+        assert_eq!(channels, vec!["a", "b", "c"]);
+    }
+
+    #[test]
+    fn out_of_range_buffer_and_keepalive_settings_are_clamped_instead_of_panicking() {
+        let state = AppState::new(Config {
+            subscriber_buffer: 0,
+            keepalive: Duration::ZERO,
+            ..Config::default()
+        });
+        assert_eq!(state.keepalive(), MIN_KEEPALIVE);
+        let huge = AppState::new(Config {
+            subscriber_buffer: usize::MAX,
+            keepalive: Duration::MAX,
+            ..Config::default()
+        });
+        assert_eq!(huge.keepalive(), MAX_KEEPALIVE);
+    }
+
     #[test]
     fn scripted_outcomes_come_out_in_order() {
         let state = AppState::new(Config::default());
         state.script([Scripted::Status(429), Scripted::Hang]);
-        assert_eq!(state.next_scripted(), Some(Scripted::Status(429)));
-        assert_eq!(state.next_scripted(), Some(Scripted::Hang));
-        assert_eq!(state.next_scripted(), None);
+        assert_eq!(state.begin_request(), (0, Some(Scripted::Status(429))));
+        assert_eq!(state.begin_request(), (1, Some(Scripted::Hang)));
+        assert_eq!(state.begin_request(), (2, None));
     }
 }

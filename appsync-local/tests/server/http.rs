@@ -221,3 +221,23 @@ async fn the_local_events_endpoint_lists_recent_accepted_events() {
     assert!(listed[0]["identifier"].is_string());
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn browsers_on_another_origin_may_publish() {
+    let server = open().await;
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, server.http_endpoint())
+        .header("origin", "http://localhost:3000")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", "content-type, x-api-key")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    let allowed = preflight.headers()["access-control-allow-headers"]
+        .to_str()
+        .unwrap();
+    assert!(allowed.contains("x-api-key") && allowed.contains("content-type"));
+    assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
+    server.shutdown().await;
+}

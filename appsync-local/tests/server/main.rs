@@ -2,6 +2,7 @@
 //! WebSocket (`tokio-tungstenite`).
 
 mod auth;
+mod cli;
 mod faults;
 mod helpers;
 mod http;

@@ -1,0 +1,98 @@
+//! The `appsync-local` binary: flags, start-up banner, serving, and Ctrl-C shutdown.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_appsync-local");
+
+#[test]
+fn help_lists_the_flags() {
+    let output = Command::new(BIN).arg("--help").output().unwrap();
+    assert!(output.status.success());
+    let help = String::from_utf8(output.stdout).unwrap();
+    for flag in [
+        "--port",
+        "--namespace",
+        "--api-key",
+        "--iam",
+        "--token",
+        "--region",
+        "--throttle",
+        "--server-error",
+        "--event-failure",
+        "--drop-response",
+        "--latency-ms",
+        "--seed",
+    ] {
+        assert!(help.contains(flag), "missing {flag}");
+    }
+}
+
+#[test]
+fn a_malformed_iam_flag_is_refused() {
+    let output = Command::new(BIN)
+        .args(["--iam", "no-colon"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("ACCESS_KEY:SECRET"));
+}
+
+#[tokio::test]
+async fn the_binary_prints_its_endpoints_serves_publishes_and_stops_on_ctrl_c() {
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--api-key", "da2-cli", "--namespace", "shop"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut endpoint = None;
+    let mut realtime = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some(url) = line.trim().strip_prefix("HTTP endpoint:") {
+            endpoint = Some(url.trim().to_owned());
+        }
+        if let Some(url) = line.trim().strip_prefix("realtime URL:") {
+            realtime = Some(url.trim().to_owned());
+        }
+        if line.trim().starts_with("auth:") {
+            break;
+        }
+    }
+    let endpoint = endpoint.expect("the HTTP endpoint is printed");
+    assert!(
+        realtime
+            .expect("the realtime URL is printed")
+            .ends_with("/event/realtime")
+    );
+
+    let body = publish_body("/shop/orders", &[json!({"id": 1})]).to_string();
+    let send = |key: &'static str| {
+        client()
+            .post(&endpoint)
+            .header("content-type", "application/json")
+            .header("x-api-key", key)
+            .body(body.clone())
+            .send()
+    };
+    assert_eq!(send("da2-cli").await.unwrap().status(), 200);
+    assert_eq!(send("da2-nope").await.unwrap().status(), 401);
+
+    let interrupted = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(interrupted.success());
+    let status = tokio::time::timeout(TIMEOUT, tokio::task::spawn_blocking(move || child.wait()))
+        .await
+        .expect("the server exits after Ctrl-C")
+        .unwrap()
+        .unwrap();
+    assert!(status.success(), "graceful exit on Ctrl-C, got {status:?}");
+}
