@@ -65,6 +65,8 @@ pub fn route(rules: &RuleSet, document: &Value) -> Result<Vec<Routed>, RouteErro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::limits::is_valid_channel;
+    use proptest::prelude::*;
     use serde_json::json;
 
     const RULES: &str = r#"
@@ -139,5 +141,43 @@ rules:
             err.to_string()
                 .starts_with("rule order-status: channel segment")
         );
+    }
+
+    fn scalar() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            any::<f64>().prop_map(Value::from),
+            ".{0,60}".prop_map(Value::String),
+            "(\\.\\./)?[a-zA-Z0-9/*. -]{0,60}".prop_map(Value::String),
+            Just(json!({"nested": "x"})),
+            Just(json!(["a", "b"])),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn routed_channels_stay_valid_and_in_their_rules_namespace(
+            source in prop_oneof![Just("shop.orders"), Just("support.agents"), Just("x")],
+            customer in scalar(),
+            order_id in scalar(),
+            agent in scalar(),
+        ) {
+            let rules = RuleSet::parse(RULES).unwrap();
+            let document = json!({
+                "source": source,
+                "detail-type": "OrderStatusChanged",
+                "detail": {"customerId": customer, "orderId": order_id, "agentId": agent}
+            });
+            if let Ok(routed) = route(&rules, &document) {
+                for r in routed {
+                    let rule = rules.rules().iter().find(|x| x.name == r.rule).unwrap();
+                    let prefix = format!("/{}/", rule.channel.namespace());
+                    prop_assert!(r.channel.starts_with(&prefix), "{}", r.channel);
+                    prop_assert!(is_valid_channel(&r.channel), "{}", r.channel);
+                }
+            }
+        }
     }
 }

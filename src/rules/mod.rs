@@ -269,23 +269,21 @@ fn compile_rule(
         Some(name) => format!("rules[{index}] ({name})"),
         None => format!("rules[{index}]"),
     };
-    if let Some(name) = name {
-        if !seen.insert(name.to_owned()) {
-            problems.push(Problem::new(
-                format!("{at}.name"),
-                format!("duplicate name `{name}`; rule names must be unique"),
-            ));
-        }
+    if let Some(name) = name
+        && !seen.insert(name.to_owned())
+    {
+        problems.push(Problem::new(
+            format!("{at}.name"),
+            format!("duplicate name `{name}`; rule names must be unique"),
+        ));
     }
     unknown_keys(map, RULE_KEYS, &at, problems);
 
-    if let Some(d) = map.get("description") {
-        if !d.is_string() {
-            problems.push(Problem::new(
-                format!("{at}.description"),
-                "must be a string",
-            ));
-        }
+    if map.get("description").is_some_and(|d| !d.is_string()) {
+        problems.push(Problem::new(
+            format!("{at}.description"),
+            "must be a string",
+        ));
     }
 
     let pattern = match map.get("pattern") {
@@ -510,6 +508,11 @@ unmatched: fail
                 "must be a string",
             ),
             ("rules: [7]", "rules[0]", "must be a mapping"),
+            (
+                "rules: [{name: a, channel: /n/x, pattern: {detail: {n: [{numeric: ['>', x]}]}}}]",
+                "rules[0] (a).pattern.detail.n[0].numeric[1]",
+                "",
+            ),
         ];
         for (text, location, fragment) in cases {
             let found = problems(text);

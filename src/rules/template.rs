@@ -240,6 +240,8 @@ enum Piece {
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Text {
     pieces: Vec<Piece>,
+    /// Some placeholder uses `slug`, whose length budget depends on the other pieces.
+    has_slug: bool,
 }
 
 impl Text {
@@ -281,7 +283,10 @@ impl Text {
         if !literal.is_empty() {
             pieces.push(Piece::Literal(literal));
         }
-        Ok(Text { pieces })
+        let has_slug = pieces
+            .iter()
+            .any(|p| matches!(p, Piece::Placeholder(p) if p.filter == Some(Filter::Slug)));
+        Ok(Text { pieces, has_slug })
     }
 
     fn is_literal(&self) -> bool {
@@ -364,13 +369,11 @@ impl ChannelTemplate {
                     continue;
                 }
             };
-            if i == 0 {
-                if !text.is_literal() {
-                    problems.push(TemplateError(format!(
-                        "the namespace `{seg}` must be literal, so the IAM policy can name it"
-                    )));
-                    continue;
-                }
+            if i == 0 && !text.is_literal() {
+                problems.push(TemplateError(format!(
+                    "the namespace `{seg}` must be literal, so the IAM policy can name it"
+                )));
+                continue;
             }
             if let Some(p) = literal_problem(seg, &text) {
                 problems.push(TemplateError(p));
@@ -429,15 +432,14 @@ fn literal_problem(seg: &str, text: &Text) -> Option<String> {
         });
     }
     for piece in &text.pieces {
-        if let Piece::Literal(s) = piece {
-            if let Some(c) = s
+        if let Piece::Literal(s) = piece
+            && let Some(c) = s
                 .chars()
                 .find(|c| !(c.is_ascii_alphanumeric() || *c == '-'))
-            {
-                return Some(format!(
-                    "segment `{seg}` has `{c}`, which AppSync does not allow in a channel (only A-Z a-z 0-9 -)"
-                ));
-            }
+        {
+            return Some(format!(
+                "segment `{seg}` has `{c}`, which AppSync does not allow in a channel (only A-Z a-z 0-9 -)"
+            ));
         }
     }
     let starts_with_dash =
@@ -466,6 +468,22 @@ fn literal_problem(seg: &str, text: &Text) -> Option<String> {
 /// of the 50 characters, so `cust-{detail.email|slug}` truncates the slug rather than failing.
 fn render_segment(segment: &Text, document: &Value, out: &mut String) -> Result<(), RenderError> {
     let start = out.len();
+    if !segment.has_slug {
+        // Fast path: no slug budget to share, so pieces go straight into the channel.
+        for piece in &segment.pieces {
+            match piece {
+                Piece::Literal(s) => out.push_str(s),
+                Piece::Placeholder(p) => {
+                    let text = channel_scalar(p, document)?;
+                    match p.filter {
+                        Some(Filter::Hash) => out.push_str(&hash(&text)),
+                        _ => out.push_str(&text),
+                    }
+                }
+            }
+        }
+        return check_segment(segment, out, start);
+    }
     let mut parts: Vec<Cow<'_, str>> = Vec::with_capacity(segment.pieces.len());
     let mut slugs = Vec::new();
     for piece in &segment.pieces {
@@ -506,6 +524,10 @@ fn render_segment(segment: &Text, document: &Value, out: &mut String) -> Result<
     for part in &parts {
         out.push_str(part);
     }
+    check_segment(segment, out, start)
+}
+
+fn check_segment(segment: &Text, out: &str, start: usize) -> Result<(), RenderError> {
     if !is_valid_segment(&out[start..]) {
         return Err(RenderError::InvalidSegment {
             source_text: segment.to_string(),

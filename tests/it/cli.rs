@@ -99,3 +99,21 @@ fn usage_errors_exit_two_and_help_exits_zero() {
     assert_eq!(out.status.code(), Some(0));
     assert!(text(&out.stdout).contains("Exit codes"));
 }
+
+#[test]
+fn the_route_output_in_docs_is_what_the_binary_prints() {
+    let docs = std::fs::read_to_string(repo_path("docs/rules.md")).unwrap();
+    for path in crate::helpers::sample_events() {
+        let name = format!("events/{}", path.file_name().unwrap().to_str().unwrap());
+        let out = bridge(&["route", &name, "--rules", "rules.yaml"], &[]);
+        let stdout = text(&out.stdout);
+        let code = out.status.code().unwrap();
+        let block = format!(
+            "$ appsync-bridge route {name} --rules rules.yaml\n{stdout}(exit code {code})\n"
+        );
+        assert!(
+            docs.contains(&block),
+            "docs/rules.md is stale for {name}; regenerate its route output:\n{block}"
+        );
+    }
+}

@@ -154,3 +154,14 @@ fn the_oversized_poison_record_routes_but_exceeds_the_event_limit() {
     let routed = route(&rules, invocation.records[3].document.as_ref().unwrap()).unwrap();
     assert!(routed[0].payload.to_string().len() > MAX_EVENT_BYTES);
 }
+
+#[test]
+fn draft_orders_match_no_rule_through_anything_but() {
+    let rules = load_rules();
+    let text = std::fs::read_to_string(repo_path("events/eventbridge-order-status.json")).unwrap();
+    let mut payload: Value = serde_json::from_str(&text).unwrap();
+    payload["detail"]["status"] = Value::from("DRAFT");
+    let invocation = parse_invocation(payload).unwrap();
+    let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
+    assert!(routed.is_empty(), "{routed:?}");
+}

@@ -1,0 +1,156 @@
+//! Routing cost per record (10 rules, a ~1 KB event, parsing excluded) and input parsing
+//! throughput of a 10,000-record SQS batch.
+//!
+//! `cargo bench --bench routing -- --warm-up-time 1 --measurement-time 3`
+
+use std::hint::black_box;
+
+use appsync_bridge::input::parse_invocation;
+use appsync_bridge::route::route;
+use appsync_bridge::rules::RuleSet;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Value, json};
+
+/// Ten rules of the kinds users write: two match the benchmark event (fan-out), eight do not.
+const RULES: &str = r#"
+rules:
+  - name: order-status
+    pattern: { source: [shop.orders], detail-type: [OrderStatusChanged] }
+    channel: /orders/{detail.customerId}/{detail.orderId}
+    payload:
+      orderId: "{detail.orderId}"
+      status: "{detail.status}"
+      total: "{detail.total}"
+      at: "{time}"
+      message: "Order {detail.orderId} is now {detail.status}"
+  - name: order-dashboard
+    pattern: { source: [shop.orders] }
+    channel: /orders/dashboard
+    payload: { order: "{detail.orderId}", status: "{detail.status}", eventId: "{id}" }
+  - name: order-created
+    pattern: { source: [shop.orders], detail-type: [OrderCreated] }
+    channel: /orders/{detail.customerId}/new
+  - name: agent-presence
+    pattern: { source: [support.agents], detail-type: [AgentPresenceChanged] }
+    channel: /presence/agents/{detail.agentId|slug}
+  - name: agent-team
+    pattern: { source: [support.agents], detail: { team: [tier-1] } }
+    channel: /presence/teams/{detail.team}
+  - name: price-ticks
+    pattern: { sqs: { messageAttributes: { kind: [price-tick] } } }
+    channel: /prices/{detail.symbol|slug}
+  - name: chat-message
+    pattern: { source: [chat.rooms], detail-type: [MessagePosted] }
+    channel: /chat/{detail.roomId}
+  - name: invoice
+    pattern: { source: [billing.invoices] }
+    channel: /billing/{detail.customerId|hash}
+  - name: shipment
+    pattern: { source: [logistics.shipments], detail: { carrier: [UPS, DHL] } }
+    channel: /shipments/{detail.carrier}/{detail.trackingId}
+  - name: inventory
+    pattern: { source: [shop.inventory] }
+    channel: /inventory/{detail.sku}
+unmatched: drop
+"#;
+
+/// A ~1 KB order event, as EventBridge delivers it.
+fn order_event() -> Value {
+    json!({
+        "version": "0",
+        "id": "7f6c2a4e-1b2d-4c8e-9a51-3d0e5b8f2c10",
+        "detail-type": "OrderStatusChanged",
+        "source": "shop.orders",
+        "account": "123456789012",
+        "time": "2026-11-22T09:30:12Z",
+        "region": "eu-west-1",
+        "resources": ["arn:aws:dynamodb:eu-west-1:123456789012:table/orders"],
+        "detail": {
+            "orderId": "ord-20261122-0007",
+            "customerId": "cust-1042",
+            "status": "SHIPPED",
+            "previousStatus": "PACKED",
+            "total": 129.9,
+            "currency": "EUR",
+            "items": [
+                {"sku": "SKU-1042", "name": "Espresso cups, set of 4", "quantity": 2, "price": 24.95},
+                {"sku": "SKU-77", "name": "Burr grinder", "quantity": 1, "price": 80.0}
+            ],
+            "shipping": {
+                "carrier": "DHL",
+                "trackingId": "JD014600003828163457",
+                "address": {"line1": "12 Rue de la République", "city": "Lyon", "postcode": "69002", "country": "FR"}
+            },
+            "updatedBy": "fulfilment-service",
+            "notes": "Leave with the concierge if nobody answers; fragile items inside, handle with care."
+        }
+    })
+}
+
+/// A 10,000-record SQS batch of EventBridge envelopes, about 6 MB like Lambda's payload cap.
+fn sqs_batch() -> Vec<u8> {
+    let body = order_event().to_string();
+    let records: Vec<Value> = (0..10_000)
+        .map(|i| {
+            json!({
+                "messageId": format!("5b1c9a7e-0d3f-4e21-9a8b-{i:012}"),
+                "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a6ROh3NS8KBwYpHk5TG0p8tA3nVxJu0RaP1AzAXDKGwn0bm",
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1763804400000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1763804400012"
+                },
+                "messageAttributes": {
+                    "kind": {"stringValue": "order", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+                },
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:eu-west-1:123456789012:domain-events",
+                "awsRegion": "eu-west-1"
+            })
+        })
+        .collect();
+    serde_json::to_vec(&json!({ "Records": records })).unwrap_or_default()
+}
+
+fn bench_route(c: &mut Criterion) {
+    let Ok(rules) = RuleSet::parse(RULES) else {
+        panic!("benchmark rules are valid");
+    };
+    let event = order_event();
+    let mut group = c.benchmark_group("route");
+    group.throughput(Throughput::Elements(1));
+    group.bench_function("10 rules, 1 KB event, 2 matches", |b| {
+        b.iter(|| route(black_box(&rules), black_box(&event)))
+    });
+    let unmatched = json!({"source": "elsewhere", "detail-type": "Nothing", "detail": {}});
+    group.bench_function("10 rules, no match", |b| {
+        b.iter(|| route(black_box(&rules), black_box(&unmatched)))
+    });
+    group.finish();
+}
+
+fn bench_input(c: &mut Criterion) {
+    let batch = sqs_batch();
+    let mut group = c.benchmark_group("input");
+    group.throughput(Throughput::Bytes(batch.len() as u64));
+    group.sample_size(10);
+    group.bench_function("10,000-record sqs batch from bytes", |b| {
+        b.iter(|| {
+            let payload: Value = serde_json::from_slice(black_box(&batch)).unwrap_or_default();
+            parse_invocation(payload)
+        })
+    });
+    let Ok(payload) = serde_json::from_slice::<Value>(&batch) else {
+        panic!("batch is JSON");
+    };
+    group.bench_function("10,000-record sqs batch, parse_invocation only", |b| {
+        b.iter_batched(|| payload.clone(), parse_invocation, BatchSize::LargeInput)
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench_route, bench_input);
+criterion_main!(benches);
