@@ -79,9 +79,20 @@ fn fields(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Field
             ),
         }
     }
+    // AND is order-independent, so test the cheapest, most selective fields first: leaves of
+    // plain literals (usually `source`, `detail-type`) let most non-matching rules exit early.
+    entries.sort_by_key(|(_, node)| cost(node));
     Fields {
         entries: entries.into_boxed_slice(),
         any_of: any_of.into_boxed_slice(),
+    }
+}
+
+fn cost(node: &Node) -> u8 {
+    match node {
+        Node::Leaf(matchers) if matchers.iter().all(|m| matches!(m, Matcher::Exact(_))) => 0,
+        Node::Leaf(_) => 1,
+        Node::Object(_) => 2,
     }
 }
 

@@ -312,23 +312,43 @@ pub(super) fn fold(text: &str) -> Box<str> {
         .into_boxed_str()
 }
 
+fn ascii_folded_eq(text: &[u8], folded: &[u8]) -> bool {
+    text.len() == folded.len()
+        && text
+            .iter()
+            .zip(folded)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+}
+
 fn equals_folded(text: &str, folded: &str) -> bool {
     if text.is_ascii() {
-        return text.len() == folded.len()
-            && text
-                .bytes()
-                .zip(folded.bytes())
-                .all(|(a, b)| a.to_ascii_lowercase() == b);
+        return ascii_folded_eq(text.as_bytes(), folded.as_bytes());
     }
     text.chars().flat_map(char::to_lowercase).eq(folded.chars())
 }
 
 fn starts_with_folded(text: &str, folded: &str) -> bool {
+    // Fast path: when the compared region is ASCII on both sides, ASCII lowercasing is the
+    // full Unicode mapping. (A non-ASCII character can lowercase to ASCII, e.g. the Kelvin sign,
+    // so the region of the event must be checked too.)
+    if folded.is_ascii()
+        && let Some(head) = text.as_bytes().get(..folded.len())
+        && head.is_ascii()
+    {
+        return ascii_folded_eq(head, folded.as_bytes());
+    }
     let mut lowered = text.chars().flat_map(char::to_lowercase);
     folded.chars().all(|want| lowered.next() == Some(want))
 }
 
 fn ends_with_folded(text: &str, folded: &str) -> bool {
+    if folded.is_ascii()
+        && let Some(start) = text.len().checked_sub(folded.len())
+        && let Some(tail) = text.as_bytes().get(start..)
+        && tail.is_ascii()
+    {
+        return ascii_folded_eq(tail, folded.as_bytes());
+    }
     let mut lowered = text.chars().rev().flat_map(|c| c.to_lowercase().rev());
     folded
         .chars()
@@ -444,6 +464,11 @@ mod tests {
         assert!(!starts_with_folded("Ev", &fold("eventb")));
         assert!(ends_with_folded("EventBridge", &fold("tBridge")));
         assert!(!ends_with_folded("dge", &fold("tbridge")));
+        // Non-ASCII characters whose lowercase is ASCII take the slow path correctly.
+        assert!(starts_with_folded("\u{212A}ey", &fold("key")));
+        assert!(ends_with_folded("wor\u{212A}", &fold("WORK")));
+        assert!(starts_with_folded("İx", &fold("i\u{307}")));
+        assert!(!starts_with_folded("éa", &fold("ea")));
     }
 
     #[test]
