@@ -628,4 +628,20 @@ mod proptests {
             }
         }
     }
+
+    proptest! {
+        #[test]
+        fn a_value_and_anything_but_that_value_split_present_leaves(
+            excluded in ".{0,4}",
+            leaf in scalar(),
+        ) {
+            let exact = Pattern::compile(&serde_json::json!({"f": [excluded.clone()]}));
+            let but = Pattern::compile(&serde_json::json!({"f": [{"anything-but": excluded}]}));
+            prop_assert!(exact.is_ok() && but.is_ok());
+            if let (Ok(exact), Ok(but)) = (exact, but) {
+                let event = serde_json::json!({"f": leaf});
+                prop_assert_ne!(exact.matches(&event), but.matches(&event));
+            }
+        }
+    }
 }

@@ -499,4 +499,39 @@ mod tests {
         let float = Literal::Number(Num::Float(300.5));
         assert!(float.matches(&serde_json::json!(300.5)));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn folded_comparisons_agree_with_lowercasing_both_strings(
+            text in "[a-zA-Z\u{212A}\u{130}ÉéßΣς ]{0,8}",
+            other in "[a-zA-Z\u{212A}\u{130}ÉéßΣς ]{0,4}",
+        ) {
+            let folded = fold(&other);
+            let lowered = fold(&text);
+            proptest::prop_assert_eq!(equals_folded(&text, &folded), *lowered == *folded);
+            proptest::prop_assert_eq!(starts_with_folded(&text, &folded), lowered.starts_with(&*folded));
+            proptest::prop_assert_eq!(ends_with_folded(&text, &folded), lowered.ends_with(&*folded));
+        }
+
+        #[test]
+        fn wildcard_without_escapes_agrees_with_a_reference_matcher(
+            pattern in "[ab*]{0,6}",
+            text in "[ab]{0,8}",
+        ) {
+            if let Ok(w) = Wildcard::parse(&pattern) {
+                proptest::prop_assert_eq!(w.matches(&text), reference_glob(pattern.as_bytes(), text.as_bytes()));
+            } else {
+                proptest::prop_assert!(pattern.contains("**"));
+            }
+        }
+    }
+
+    /// Textbook recursive glob, for checking the greedy matcher.
+    fn reference_glob(p: &[u8], t: &[u8]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => (0..=t.len()).any(|i| reference_glob(rest, &t[i..])),
+            Some((c, rest)) => t.first() == Some(c) && reference_glob(rest, &t[1..]),
+        }
+    }
 }
