@@ -104,14 +104,14 @@ pub(super) enum AnythingBut {
     Strings(Box<[Box<str>]>),
     /// Any value except these numbers, compared numerically (`300` excludes `300.0`).
     Numbers(Box<[f64]>),
-    /// Any value except strings starting with this.
-    Prefix(Box<str>),
-    /// Any value except strings ending with this.
-    Suffix(Box<str>),
+    /// Any value except strings starting with one of these.
+    Prefix(Box<[Box<str>]>),
+    /// Any value except strings ending with one of these.
+    Suffix(Box<[Box<str>]>),
     /// Any value except these strings in any letter case (lowercased).
     EqualsIgnoreCase(Box<[Box<str>]>),
-    /// Any value except strings matching this wildcard.
-    Wildcard(Wildcard),
+    /// Any value except strings matching one of these wildcards.
+    Wildcard(Box<[Wildcard]>),
 }
 
 impl AnythingBut {
@@ -127,13 +127,22 @@ impl AnythingBut {
                 Some(n) => !set.contains(&n),
                 None => true,
             },
-            AnythingBut::Prefix(p) => !leaf.as_str().is_some_and(|s| s.starts_with(&**p)),
-            AnythingBut::Suffix(p) => !leaf.as_str().is_some_and(|s| s.ends_with(&**p)),
+            AnythingBut::Prefix(set) => match leaf.as_str() {
+                Some(s) => !set.iter().any(|p| s.starts_with(&**p)),
+                None => true,
+            },
+            AnythingBut::Suffix(set) => match leaf.as_str() {
+                Some(s) => !set.iter().any(|p| s.ends_with(&**p)),
+                None => true,
+            },
             AnythingBut::EqualsIgnoreCase(set) => match leaf.as_str() {
                 Some(s) => !set.iter().any(|x| equals_folded(s, x)),
                 None => true,
             },
-            AnythingBut::Wildcard(w) => !leaf.as_str().is_some_and(|s| w.matches(s)),
+            AnythingBut::Wildcard(set) => match leaf.as_str() {
+                Some(s) => !set.iter().any(|w| w.matches(s)),
+                None => true,
+            },
         }
     }
 }
@@ -188,7 +197,8 @@ pub(super) enum Cidr {
 }
 
 impl Cidr {
-    /// Parses `address/length`; host bits are masked off (`10.0.0.7/24` is `10.0.0.0/24`).
+    /// Parses `address/length`. Like EventBridge ("Nonstandard IP address"), an address with
+    /// host bits set (`10.0.0.7/24`) is rejected rather than masked.
     pub(super) fn parse(text: &str) -> Result<Cidr, String> {
         let Some((addr, len)) = text.split_once('/') else {
             return Err(format!(
@@ -201,17 +211,19 @@ impl Cidr {
         match addr.parse::<IpAddr>() {
             Ok(IpAddr::V4(a)) if len <= 32 => {
                 let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-                Ok(Cidr::V4 {
-                    network: u32::from(a) & mask,
-                    mask,
-                })
+                let network = u32::from(a);
+                if network & !mask != 0 {
+                    return Err(host_bits(text));
+                }
+                Ok(Cidr::V4 { network, mask })
             }
             Ok(IpAddr::V6(a)) if len <= 128 => {
                 let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
-                Ok(Cidr::V6 {
-                    network: u128::from(a) & mask,
-                    mask,
-                })
+                let network = u128::from(a);
+                if network & !mask != 0 {
+                    return Err(host_bits(text));
+                }
+                Ok(Cidr::V6 { network, mask })
             }
             Ok(_) => Err(format!(
                 "`{text}` has a prefix length too long for its address"
@@ -232,6 +244,10 @@ impl Cidr {
                 .is_ok_and(|a| u128::from(a) & mask == network),
         }
     }
+}
+
+fn host_bits(text: &str) -> String {
+    format!("`{text}` has host bits set: write the network address")
 }
 
 /// A wildcard pattern: literal pieces separated by `*`, each `*` matching any run of
@@ -436,8 +452,10 @@ mod tests {
     }
 
     #[test]
-    fn cidr_masks_host_bits_off() {
-        assert!(Cidr::parse("10.0.0.7/24").unwrap().contains("10.0.0.200"));
+    fn cidr_rejects_host_bits_like_eventbridge() {
+        assert!(Cidr::parse("10.0.0.7/24").is_err());
+        assert!(Cidr::parse("2001:db8::1/32").is_err());
+        assert!(Cidr::parse("10.0.0.7/32").is_ok());
     }
 
     #[test]
