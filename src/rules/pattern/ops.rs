@@ -311,8 +311,11 @@ impl Wildcard {
             return false;
         };
         for piece in middle {
-            match remaining.find(&**piece) {
-                Some(at) => remaining = &remaining[at + piece.len()..],
+            let after = remaining
+                .find(&**piece)
+                .and_then(|at| remaining.get(at + piece.len()..));
+            match after {
+                Some(rest) => remaining = rest,
                 None => return false,
             }
         }
