@@ -9,6 +9,18 @@ use super::{Fields, Node, PatternError};
 /// The key EventBridge reads as "one of these sub-patterns".
 const OR: &str = "$or";
 
+/// The comparison operators EventBridge knows.
+const OPERATORS: &[&str] = &[
+    "prefix",
+    "suffix",
+    "equals-ignore-case",
+    "wildcard",
+    "anything-but",
+    "numeric",
+    "exists",
+    "cidr",
+];
+
 /// Compiles a whole pattern; the root must be a non-empty object.
 pub(super) fn compile(pattern: &Value) -> Result<Fields, Vec<PatternError>> {
     let mut errors = Errors::default();
@@ -16,7 +28,7 @@ pub(super) fn compile(pattern: &Value) -> Result<Fields, Vec<PatternError>> {
         errors.push("", "pattern must be a JSON object");
         return Err(errors.0);
     };
-    let root = fields(object, "", &mut errors);
+    let root = fields(object, "", false, &mut errors);
     if errors.0.is_empty() {
         Ok(root)
     } else {
@@ -49,7 +61,7 @@ fn index(path: &str, i: usize) -> String {
 }
 
 /// One object level of the pattern.
-fn fields(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Fields {
+fn fields(object: &Map<String, Value>, path: &str, in_or: bool, errors: &mut Errors) -> Fields {
     if object.is_empty() {
         errors.push(path, "empty objects are not allowed");
     }
@@ -57,6 +69,15 @@ fn fields(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Field
     let mut any_of = Vec::new();
     for (key, value) in object {
         let here = child(path, key);
+        // Inside `$or`, EventBridge refuses operator names as field names (they would be
+        // ambiguous with a misplaced operator).
+        if in_or && OPERATORS.contains(&key.as_str()) {
+            errors.push(
+                &here,
+                format!("`{key}` is an operator name and cannot be a field name inside $or"),
+            );
+            continue;
+        }
         if key == OR {
             if let Some(alternatives) = or_group(value, &here, errors) {
                 any_of.push(alternatives);
@@ -67,7 +88,7 @@ fn fields(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Field
             Value::Object(nested) => {
                 entries.push((
                     key.as_str().into(),
-                    Node::Object(fields(nested, &here, errors)),
+                    Node::Object(fields(nested, &here, in_or, errors)),
                 ));
             }
             Value::Array(items) => {
@@ -79,9 +100,20 @@ fn fields(object: &Map<String, Value>, path: &str, errors: &mut Errors) -> Field
             ),
         }
     }
+    // AND is order-independent, so test the cheapest, most selective fields first: leaves of
+    // plain literals (usually `source`, `detail-type`) let most non-matching rules exit early.
+    entries.sort_by_key(|(_, node)| cost(node));
     Fields {
         entries: entries.into_boxed_slice(),
         any_of: any_of.into_boxed_slice(),
+    }
+}
+
+fn cost(node: &Node) -> u8 {
+    match node {
+        Node::Leaf(matchers) if matchers.iter().all(|m| matches!(m, Matcher::Exact(_))) => 0,
+        Node::Leaf(_) => 1,
+        Node::Object(_) => 2,
     }
 }
 
@@ -98,7 +130,7 @@ fn or_group(value: &Value, path: &str, errors: &mut Errors) -> Option<Box<[Field
     for (i, item) in items.iter().enumerate() {
         let here = index(path, i);
         match item.as_object() {
-            Some(object) => alternatives.push(fields(object, &here, errors)),
+            Some(object) => alternatives.push(fields(object, &here, true, errors)),
             None => errors.push(&here, "each $or alternative must be an object"),
         }
     }
@@ -301,35 +333,62 @@ fn anything_but(operand: &Value, path: &str, errors: &mut Errors) -> Option<Anyt
             let (name, inner) = single(object, path, errors)?;
             let here = child(path, name);
             let here = here.as_str();
-            match name {
-                "prefix" => string(inner, here, errors).map(|s| AnythingBut::Prefix(s.into())),
-                "suffix" => string(inner, here, errors).map(|s| AnythingBut::Suffix(s.into())),
-                "wildcard" => wildcard(inner, here, errors).map(AnythingBut::Wildcard),
-                "equals-ignore-case" => match inner {
-                    Value::String(s) => Some(AnythingBut::EqualsIgnoreCase(Box::new([fold(s)]))),
-                    Value::Array(items) if !items.is_empty() => match all_strings(items) {
-                        Some(strings) => Some(AnythingBut::EqualsIgnoreCase(
-                            strings.iter().map(|s| fold(s)).collect(),
-                        )),
+            if !matches!(
+                name,
+                "prefix" | "suffix" | "equals-ignore-case" | "wildcard"
+            ) {
+                errors.push(
+                    here,
+                    format!(
+                        "unsupported operator `{name}` inside anything-but: \
+                         use prefix, suffix, equals-ignore-case or wildcard"
+                    ),
+                );
+                return None;
+            }
+            // Each nested form takes a string or a non-empty list of strings.
+            let strings: Vec<&str> = match inner {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(items) if !items.is_empty() => {
+                    match items.iter().map(Value::as_str).collect::<Option<Vec<_>>>() {
+                        Some(strings) => strings,
                         None => {
                             errors.push(here, "expected only strings");
-                            None
+                            return None;
                         }
-                    },
-                    _ => {
-                        errors.push(here, "expected a string or a non-empty list of strings");
-                        None
                     }
-                },
-                other => {
-                    errors.push(
-                        here,
-                        format!(
-                            "unsupported operator `{other}` inside anything-but: \
-                             use prefix, suffix, equals-ignore-case or wildcard"
-                        ),
-                    );
-                    None
+                }
+                _ => {
+                    errors.push(here, "expected a string or a non-empty list of strings");
+                    return None;
+                }
+            };
+            match name {
+                "prefix" | "suffix" => {
+                    if strings.iter().any(|s| s.is_empty()) {
+                        errors.push(here, "an empty prefix or suffix is not allowed here");
+                        return None;
+                    }
+                    let set = strings.into_iter().map(Box::from).collect();
+                    Some(if name == "prefix" {
+                        AnythingBut::Prefix(set)
+                    } else {
+                        AnythingBut::Suffix(set)
+                    })
+                }
+                "equals-ignore-case" => Some(AnythingBut::EqualsIgnoreCase(
+                    strings.into_iter().map(fold).collect(),
+                )),
+                _ => {
+                    let wanted = strings.len();
+                    let mut set = Vec::with_capacity(wanted);
+                    for text in strings {
+                        match Wildcard::parse(text) {
+                            Ok(w) => set.push(w),
+                            Err(message) => errors.push(here, message),
+                        }
+                    }
+                    (set.len() == wanted).then(|| AnythingBut::Wildcard(set.into()))
                 }
             }
         }
@@ -351,7 +410,9 @@ fn number(n: &serde_json::Number) -> f64 {
     n.as_f64().unwrap_or(f64::NAN)
 }
 
-/// `numeric`: `["=", n]`, `[op, n]`, or a lower and an upper bound `[">", a, "<=", b]`.
+/// `numeric`: `[op, n]`, or a lower bound followed by an upper bound (`[">", a, "<=", b]`),
+/// as EventBridge parses it: `=`, `<` and `<=` end the expression, and the bottom must be below
+/// the top.
 fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
     let Some(items) = operand.as_array() else {
         errors.push(
@@ -366,78 +427,75 @@ fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
     if items.is_empty() || items.len() % 2 != 0 || items.len() > 4 {
         errors.push(
             path,
-            "expected one or two operator/number pairs, like [\">\", 0, \"<=\", 5]",
+            "expected an operator and a number, or a lower and an upper bound like [\">\", 0, \"<=\", 5]",
         );
         return None;
     }
-    let mut equal = None;
-    let mut lower: Option<Bound> = None;
-    let mut upper: Option<Bound> = None;
     let mut ok = true;
+    let mut pairs = Vec::with_capacity(2);
     for (pair, chunk) in items.chunks(2).enumerate() {
         let [op, value] = chunk else { continue };
         let op_path = index(path, pair * 2);
-        let value_path = index(path, pair * 2 + 1);
-        let Some(n) = value.as_number().map(number) else {
-            errors.push(
-                &value_path,
-                format!("expected a number, found {}", kind(value)),
-            );
-            ok = false;
-            continue;
-        };
-        let slot = match op.as_str() {
-            Some("=") if items.len() == 2 => {
-                equal = Some(n);
-                continue;
-            }
-            Some("=") => {
-                errors.push(&op_path, "\"=\" cannot be combined with another bound");
-                ok = false;
-                continue;
-            }
-            Some(">") => (&mut lower, false),
-            Some(">=") => (&mut lower, true),
-            Some("<") => (&mut upper, false),
-            Some("<=") => (&mut upper, true),
+        let op = match op.as_str() {
+            Some(op @ ("=" | "<" | "<=" | ">" | ">=")) => Some(op),
             _ => {
                 errors.push(
                     &op_path,
                     format!("unknown numeric operator {op}: use =, <, <=, > or >="),
                 );
-                ok = false;
-                continue;
+                None
             }
         };
-        let (bound, inclusive) = slot;
-        if bound.is_some() {
+        let n = value.as_number().map(number);
+        if n.is_none() {
             errors.push(
-                &op_path,
-                "a range has at most one lower and one upper bound",
+                &index(path, pair * 2 + 1),
+                format!("expected a number, found {}", kind(value)),
             );
-            ok = false;
-            continue;
         }
-        *bound = Some(Bound {
-            value: n,
-            inclusive,
-        });
+        match (op, n) {
+            (Some(op), Some(n)) => pairs.push((op, n, op_path)),
+            _ => ok = false,
+        }
     }
     if !ok {
         return None;
     }
-    if let Some(n) = equal {
-        return Some(Range::Equal(n));
-    }
-    if let (Some(lo), Some(hi)) = (lower, upper) {
-        let empty =
-            lo.value > hi.value || (lo.value == hi.value && !(lo.inclusive && hi.inclusive));
-        if empty {
-            errors.push(path, "the lower bound must be below the upper bound");
-            return None;
+    let bound = |value: f64, inclusive: bool| Some(Bound { value, inclusive });
+    match pairs.as_slice() {
+        [("=", n, _)] => Some(Range::Equal(*n)),
+        [(op, n, _)] => {
+            let (lower, upper) = match *op {
+                ">" => (bound(*n, false), None),
+                ">=" => (bound(*n, true), None),
+                "<" => (None, bound(*n, false)),
+                _ => (None, bound(*n, true)),
+            };
+            Some(Range::Between { lower, upper })
         }
+        [(low_op, low, low_path), (high_op, high, high_path)] => {
+            if !matches!(*low_op, ">" | ">=") {
+                errors.push(
+                    low_path,
+                    "a range starts with its lower bound (> or >=); =, < and <= stand alone",
+                );
+                return None;
+            }
+            if !matches!(*high_op, "<" | "<=") {
+                errors.push(high_path, "the second bound of a range must be < or <=");
+                return None;
+            }
+            if low >= high {
+                errors.push(path, "the lower bound must be below the upper bound");
+                return None;
+            }
+            Some(Range::Between {
+                lower: bound(*low, *low_op == ">="),
+                upper: bound(*high, *high_op == "<="),
+            })
+        }
+        _ => None,
     }
-    Some(Range::Between { lower, upper })
 }
 
 fn kind(value: &Value) -> &'static str {

@@ -44,6 +44,21 @@ const CASES: &[Case] = &[
         r#"{"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {"instance-id": "i-1", "state": "running"}}"#,
         false,
     ),
+    (
+        "PAT values",
+        r#"{"source": ["aws.macie"], "detail-type": ["Macie Alert"], "detail": {"risk-score": [80], "trigger": {"risk": [8]}}}"#,
+        r#"{"source": "aws.macie", "detail-type": "Macie Alert", "detail": {"notification-type": "ALERT_CREATED", "tags": ["Custom_Alert", "Insider"], "risk-score": 80, "trigger": {"alert-type": "basic", "risk": 8}}}"#,
+        true,
+    ),
+    (
+        "PAT values",
+        r#"{"source": ["aws.macie"], "detail-type": ["Macie Alert"], "detail": {"risk-score": [80], "trigger": {"risk": [8]}}}"#,
+        r#"{"source": "aws.macie", "detail-type": "Macie Alert", "detail": {"risk-score": 80, "trigger": {"risk": 9}}}"#,
+        false,
+    ),
+    // PAT: "300, 300.0, and 3.0e2 are not considered equal".
+    ("PAT numbers", r#"{"detail": {"risk-score": [300]}}"#, r#"{"detail": {"risk-score": 300.0}}"#, false),
+    ("PAT numbers", r#"{"detail": {"risk-score": [300]}}"#, r#"{"detail": {"risk-score": 300}}"#, true),
     // --- PAT arrays: intersection of pattern array and event array is non-empty ---
     (
         "PAT arrays",
@@ -76,6 +91,8 @@ const CASES: &[Case] = &[
     ("OPS anything-but ignore case", r#"{"state": [{"anything-but": {"equals-ignore-case": "initializing"}}]}"#, r#"{"state": "INITIALIZING"}"#, false),
     ("OPS anything-but wildcard", r#"{"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}"#, r#"{"FilePath": "/usr/bin/app"}"#, true),
     ("OPS anything-but wildcard", r#"{"FilePath": [{"anything-but": {"wildcard": "*/lib/*"}}]}"#, r#"{"FilePath": "/usr/lib/libc.so"}"#, false),
+    ("RULER anything-but prefix list", r#"{"Region": [{"anything-but": {"prefix": ["us-", "eu-"]}}]}"#, r#"{"Region": "ap-south-1"}"#, true),
+    ("RULER anything-but prefix list", r#"{"Region": [{"anything-but": {"prefix": ["us-", "eu-"]}}]}"#, r#"{"Region": "eu-west-1"}"#, false),
     // --- OPS: Begins with / ends with / equals (with and without case) ---
     ("OPS begins with", r#"{"Region": [{"prefix": "us-"}]}"#, r#"{"Region": "us-east-1"}"#, true),
     ("OPS begins with", r#"{"Region": [{"prefix": "us-"}]}"#, r#"{"Region": "eu-west-1"}"#, false),
@@ -181,6 +198,8 @@ const REJECTED: &[(&str, &str, &str)] = &[
     ("anything-but of mixed list", r#"{"state": [{"anything-but": ["a", 1]}]}"#, "state[0].anything-but"),
     ("anything-but of empty list", r#"{"state": [{"anything-but": []}]}"#, "state[0].anything-but"),
     ("anything-but with numeric inside", r#"{"state": [{"anything-but": {"numeric": [">", 1]}}]}"#, "state[0].anything-but.numeric"),
+    ("anything-but empty prefix", r#"{"r": [{"anything-but": {"prefix": ""}}]}"#, "r[0].anything-but.prefix"),
+    ("anything-but suffix list with a number", r#"{"r": [{"anything-but": {"suffix": [".png", 1]}}]}"#, "r[0].anything-but.suffix"),
     ("anything-but wildcard with double star", r#"{"p": [{"anything-but": {"wildcard": "a**"}}]}"#, "p[0].anything-but.wildcard"),
     ("numeric not an array", r#"{"c": [{"numeric": 5}]}"#, "c[0].numeric"),
     ("numeric odd length", r#"{"c": [{"numeric": [">", 5, "<"]}]}"#, "c[0].numeric"),
@@ -188,6 +207,9 @@ const REJECTED: &[(&str, &str, &str)] = &[
     ("numeric unknown operator", r#"{"c": [{"numeric": ["!=", 5]}]}"#, "c[0].numeric[0]"),
     ("numeric non-number operand", r#"{"c": [{"numeric": [">", "5"]}]}"#, "c[0].numeric[1]"),
     ("numeric lower above upper", r#"{"c": [{"numeric": [">", 10, "<", 5]}]}"#, "c[0].numeric"),
+    ("numeric equal bounds", r#"{"c": [{"numeric": [">=", 5, "<=", 5]}]}"#, "c[0].numeric"),
+    ("numeric upper bound first", r#"{"c": [{"numeric": ["<", 10, ">", 0]}]}"#, "c[0].numeric[0]"),
+    ("numeric second bound not upper", r#"{"c": [{"numeric": [">", 0, "=", 5]}]}"#, "c[0].numeric[2]"),
     ("numeric empty open range", r#"{"c": [{"numeric": [">", 5, "<", 5]}]}"#, "c[0].numeric"),
     ("numeric two lower bounds", r#"{"c": [{"numeric": [">", 1, ">=", 2]}]}"#, "c[0].numeric[2]"),
     ("numeric equals combined", r#"{"c": [{"numeric": ["=", 1, "<", 2]}]}"#, "c[0].numeric[0]"),
@@ -195,6 +217,7 @@ const REJECTED: &[(&str, &str, &str)] = &[
     ("exists not a boolean", r#"{"c": [{"exists": "true"}]}"#, "c[0].exists"),
     ("cidr without prefix length", r#"{"ip": [{"cidr": "10.0.0.1"}]}"#, "ip[0].cidr"),
     ("cidr prefix too long", r#"{"ip": [{"cidr": "10.0.0.0/33"}]}"#, "ip[0].cidr"),
+    ("cidr with host bits set", r#"{"ip": [{"cidr": "10.0.0.7/24"}]}"#, "ip[0].cidr"),
     ("cidr not an address", r#"{"ip": [{"cidr": "ten/8"}]}"#, "ip[0].cidr"),
     ("cidr of a number", r#"{"ip": [{"cidr": 10}]}"#, "ip[0].cidr"),
     ("wildcard consecutive stars", r#"{"f": [{"wildcard": "dir/**.png"}]}"#, "f[0].wildcard"),
@@ -203,6 +226,7 @@ const REJECTED: &[(&str, &str, &str)] = &[
     ("$or not an array", r#"{"$or": {"a": ["x"]}}"#, "$or"),
     ("$or alternative not an object", r#"{"$or": [{"a": ["x"]}, ["b"]]}"#, "$or[1]"),
     ("$or alternative empty", r#"{"$or": [{"a": ["x"]}, {}]}"#, "$or[1]"),
+    ("operator name as a field inside $or", r#"{"$or": [{"numeric": [1]}, {"b": ["y"]}]}"#, "$or[0].numeric"),
     ("$or alternative invalid inside", r#"{"detail": {"$or": [{"a": ["x"]}, {"b": "y"}]}}"#, "detail.$or[1].b"),
 ];
 

@@ -405,10 +405,36 @@ mod tests {
     }
 
     #[test]
-    fn numeric_accepts_bounds_in_either_order() {
-        let p = json!({"c": [{"numeric": ["<", 10, ">=", 2]}]});
+    fn numeric_ranges_are_written_lower_bound_first_like_eventbridge() {
+        let errors = errors(json!({"c": [{"numeric": ["<", 10, ">=", 2]}]}));
+        assert_eq!(errors[0].path, "c[0].numeric[0]");
+        let p = json!({"c": [{"numeric": [">=", 2, "<", 10]}]});
         assert!(matches(p.clone(), json!({"c": 2})));
         assert!(!matches(p, json!({"c": 10})));
+    }
+
+    #[test]
+    fn anything_but_nested_forms_take_lists() {
+        let prefix = json!({"r": [{"anything-but": {"prefix": ["us-", "eu-"]}}]});
+        assert!(matches(prefix.clone(), json!({"r": "ap-south-1"})));
+        assert!(!matches(prefix.clone(), json!({"r": "eu-west-1"})));
+        assert!(matches(prefix, json!({"r": 7})));
+        let suffix = json!({"f": [{"anything-but": {"suffix": [".png", ".jpg"]}}]});
+        assert!(!matches(suffix.clone(), json!({"f": "a.jpg"})));
+        assert!(matches(suffix, json!({"f": "a.gif"})));
+        let wc = json!({"p": [{"anything-but": {"wildcard": ["*/lib/*", "*.tmp"]}}]});
+        assert!(!matches(wc.clone(), json!({"p": "x.tmp"})));
+        assert!(matches(wc, json!({"p": "/usr/bin/env"})));
+    }
+
+    #[test]
+    fn operator_names_cannot_be_fields_inside_or() {
+        let e = errors(json!({"$or": [{"numeric": [1]}, {"detail": {"prefix": ["a"]}}]}));
+        let mut paths: Vec<&str> = e.iter().map(|e| e.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(paths, ["$or[0].numeric", "$or[1].detail.prefix"]);
+        // Outside $or they are ordinary field names.
+        assert!(matches(json!({"numeric": [1]}), json!({"numeric": 1})));
     }
 
     #[test]
@@ -625,6 +651,22 @@ mod proptests {
             if let Ok(p) = compiled {
                 // NaN-free floats and every other scalar equal themselves.
                 prop_assert!(p.matches(&event), "{pattern} vs {event}");
+            }
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_value_and_anything_but_that_value_split_present_leaves(
+            excluded in ".{0,4}",
+            leaf in scalar(),
+        ) {
+            let exact = Pattern::compile(&serde_json::json!({"f": [excluded.clone()]}));
+            let but = Pattern::compile(&serde_json::json!({"f": [{"anything-but": excluded}]}));
+            prop_assert!(exact.is_ok() && but.is_ok());
+            if let (Ok(exact), Ok(but)) = (exact, but) {
+                let event = serde_json::json!({"f": leaf});
+                prop_assert_ne!(exact.matches(&event), but.matches(&event));
             }
         }
     }

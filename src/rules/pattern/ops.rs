@@ -104,14 +104,14 @@ pub(super) enum AnythingBut {
     Strings(Box<[Box<str>]>),
     /// Any value except these numbers, compared numerically (`300` excludes `300.0`).
     Numbers(Box<[f64]>),
-    /// Any value except strings starting with this.
-    Prefix(Box<str>),
-    /// Any value except strings ending with this.
-    Suffix(Box<str>),
+    /// Any value except strings starting with one of these.
+    Prefix(Box<[Box<str>]>),
+    /// Any value except strings ending with one of these.
+    Suffix(Box<[Box<str>]>),
     /// Any value except these strings in any letter case (lowercased).
     EqualsIgnoreCase(Box<[Box<str>]>),
-    /// Any value except strings matching this wildcard.
-    Wildcard(Wildcard),
+    /// Any value except strings matching one of these wildcards.
+    Wildcard(Box<[Wildcard]>),
 }
 
 impl AnythingBut {
@@ -127,13 +127,22 @@ impl AnythingBut {
                 Some(n) => !set.contains(&n),
                 None => true,
             },
-            AnythingBut::Prefix(p) => !leaf.as_str().is_some_and(|s| s.starts_with(&**p)),
-            AnythingBut::Suffix(p) => !leaf.as_str().is_some_and(|s| s.ends_with(&**p)),
+            AnythingBut::Prefix(set) => match leaf.as_str() {
+                Some(s) => !set.iter().any(|p| s.starts_with(&**p)),
+                None => true,
+            },
+            AnythingBut::Suffix(set) => match leaf.as_str() {
+                Some(s) => !set.iter().any(|p| s.ends_with(&**p)),
+                None => true,
+            },
             AnythingBut::EqualsIgnoreCase(set) => match leaf.as_str() {
                 Some(s) => !set.iter().any(|x| equals_folded(s, x)),
                 None => true,
             },
-            AnythingBut::Wildcard(w) => !leaf.as_str().is_some_and(|s| w.matches(s)),
+            AnythingBut::Wildcard(set) => match leaf.as_str() {
+                Some(s) => !set.iter().any(|w| w.matches(s)),
+                None => true,
+            },
         }
     }
 }
@@ -188,7 +197,8 @@ pub(super) enum Cidr {
 }
 
 impl Cidr {
-    /// Parses `address/length`; host bits are masked off (`10.0.0.7/24` is `10.0.0.0/24`).
+    /// Parses `address/length`. Like EventBridge ("Nonstandard IP address"), an address with
+    /// host bits set (`10.0.0.7/24`) is rejected rather than masked.
     pub(super) fn parse(text: &str) -> Result<Cidr, String> {
         let Some((addr, len)) = text.split_once('/') else {
             return Err(format!(
@@ -201,17 +211,19 @@ impl Cidr {
         match addr.parse::<IpAddr>() {
             Ok(IpAddr::V4(a)) if len <= 32 => {
                 let mask = u32::MAX.checked_shl(32 - len).unwrap_or(0);
-                Ok(Cidr::V4 {
-                    network: u32::from(a) & mask,
-                    mask,
-                })
+                let network = u32::from(a);
+                if network & !mask != 0 {
+                    return Err(host_bits(text));
+                }
+                Ok(Cidr::V4 { network, mask })
             }
             Ok(IpAddr::V6(a)) if len <= 128 => {
                 let mask = u128::MAX.checked_shl(128 - len).unwrap_or(0);
-                Ok(Cidr::V6 {
-                    network: u128::from(a) & mask,
-                    mask,
-                })
+                let network = u128::from(a);
+                if network & !mask != 0 {
+                    return Err(host_bits(text));
+                }
+                Ok(Cidr::V6 { network, mask })
             }
             Ok(_) => Err(format!(
                 "`{text}` has a prefix length too long for its address"
@@ -232,6 +244,10 @@ impl Cidr {
                 .is_ok_and(|a| u128::from(a) & mask == network),
         }
     }
+}
+
+fn host_bits(text: &str) -> String {
+    format!("`{text}` has host bits set: write the network address")
 }
 
 /// A wildcard pattern: literal pieces separated by `*`, each `*` matching any run of
@@ -295,8 +311,11 @@ impl Wildcard {
             return false;
         };
         for piece in middle {
-            match remaining.find(&**piece) {
-                Some(at) => remaining = &remaining[at + piece.len()..],
+            let after = remaining
+                .find(&**piece)
+                .and_then(|at| remaining.get(at + piece.len()..));
+            match after {
+                Some(rest) => remaining = rest,
                 None => return false,
             }
         }
@@ -312,23 +331,43 @@ pub(super) fn fold(text: &str) -> Box<str> {
         .into_boxed_str()
 }
 
+fn ascii_folded_eq(text: &[u8], folded: &[u8]) -> bool {
+    text.len() == folded.len()
+        && text
+            .iter()
+            .zip(folded)
+            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+}
+
 fn equals_folded(text: &str, folded: &str) -> bool {
     if text.is_ascii() {
-        return text.len() == folded.len()
-            && text
-                .bytes()
-                .zip(folded.bytes())
-                .all(|(a, b)| a.to_ascii_lowercase() == b);
+        return ascii_folded_eq(text.as_bytes(), folded.as_bytes());
     }
     text.chars().flat_map(char::to_lowercase).eq(folded.chars())
 }
 
 fn starts_with_folded(text: &str, folded: &str) -> bool {
+    // Fast path: when the compared region is ASCII on both sides, ASCII lowercasing is the
+    // full Unicode mapping. (A non-ASCII character can lowercase to ASCII, e.g. the Kelvin sign,
+    // so the region of the event must be checked too.)
+    if folded.is_ascii()
+        && let Some(head) = text.as_bytes().get(..folded.len())
+        && head.is_ascii()
+    {
+        return ascii_folded_eq(head, folded.as_bytes());
+    }
     let mut lowered = text.chars().flat_map(char::to_lowercase);
     folded.chars().all(|want| lowered.next() == Some(want))
 }
 
 fn ends_with_folded(text: &str, folded: &str) -> bool {
+    if folded.is_ascii()
+        && let Some(start) = text.len().checked_sub(folded.len())
+        && let Some(tail) = text.as_bytes().get(start..)
+        && tail.is_ascii()
+    {
+        return ascii_folded_eq(tail, folded.as_bytes());
+    }
     let mut lowered = text.chars().rev().flat_map(|c| c.to_lowercase().rev());
     folded
         .chars()
@@ -416,8 +455,10 @@ mod tests {
     }
 
     #[test]
-    fn cidr_masks_host_bits_off() {
-        assert!(Cidr::parse("10.0.0.7/24").unwrap().contains("10.0.0.200"));
+    fn cidr_rejects_host_bits_like_eventbridge() {
+        assert!(Cidr::parse("10.0.0.7/24").is_err());
+        assert!(Cidr::parse("2001:db8::1/32").is_err());
+        assert!(Cidr::parse("10.0.0.7/32").is_ok());
     }
 
     #[test]
@@ -444,6 +485,11 @@ mod tests {
         assert!(!starts_with_folded("Ev", &fold("eventb")));
         assert!(ends_with_folded("EventBridge", &fold("tBridge")));
         assert!(!ends_with_folded("dge", &fold("tbridge")));
+        // Non-ASCII characters whose lowercase is ASCII take the slow path correctly.
+        assert!(starts_with_folded("\u{212A}ey", &fold("key")));
+        assert!(ends_with_folded("wor\u{212A}", &fold("WORK")));
+        assert!(starts_with_folded("İx", &fold("i\u{307}")));
+        assert!(!starts_with_folded("éa", &fold("ea")));
     }
 
     #[test]
@@ -473,5 +519,40 @@ mod tests {
         assert!(!int.matches(&serde_json::json!("300")));
         let float = Literal::Number(Num::Float(300.5));
         assert!(float.matches(&serde_json::json!(300.5)));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn folded_comparisons_agree_with_lowercasing_both_strings(
+            text in "[a-zA-Z\u{212A}\u{130}ÉéßΣς ]{0,8}",
+            other in "[a-zA-Z\u{212A}\u{130}ÉéßΣς ]{0,4}",
+        ) {
+            let folded = fold(&other);
+            let lowered = fold(&text);
+            proptest::prop_assert_eq!(equals_folded(&text, &folded), *lowered == *folded);
+            proptest::prop_assert_eq!(starts_with_folded(&text, &folded), lowered.starts_with(&*folded));
+            proptest::prop_assert_eq!(ends_with_folded(&text, &folded), lowered.ends_with(&*folded));
+        }
+
+        #[test]
+        fn wildcard_without_escapes_agrees_with_a_reference_matcher(
+            pattern in "[ab*]{0,6}",
+            text in "[ab]{0,8}",
+        ) {
+            if let Ok(w) = Wildcard::parse(&pattern) {
+                proptest::prop_assert_eq!(w.matches(&text), reference_glob(pattern.as_bytes(), text.as_bytes()));
+            } else {
+                proptest::prop_assert!(pattern.contains("**"));
+            }
+        }
+    }
+
+    /// Textbook recursive glob, for checking the greedy matcher.
+    fn reference_glob(p: &[u8], t: &[u8]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some((b'*', rest)) => (0..=t.len()).any(|i| reference_glob(rest, &t[i..])),
+            Some((c, rest)) => t.first() == Some(c) && reference_glob(rest, &t[1..]),
+        }
     }
 }
