@@ -47,19 +47,31 @@ async fn main() -> Result<(), Error> {
         ..Default::default()
     })
     .await?;
-    println!("appsync-local: {} (realtime {})", server.http_endpoint(), server.realtime_url());
+    println!(
+        "appsync-local: {} (realtime {})",
+        server.http_endpoint(),
+        server.realtime_url()
+    );
 
     // Subscribe first, the way a web client does.
     let host = server.addr().to_string();
     let header = serde_json::to_vec(&json!({ "host": host, "x-api-key": API_KEY }))?;
     let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(header);
     let mut request = server.realtime_url().into_client_request()?;
-    request
-        .headers_mut()
-        .insert("sec-websocket-protocol", format!("aws-appsync-event-ws, header-{header}").parse()?);
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("aws-appsync-event-ws, header-{header}").parse()?,
+    );
     let (mut ws, _) = tokio_tungstenite::connect_async(request).await?;
-    ws.send(Message::text(json!({ "type": "connection_init" }).to_string())).await?;
-    let subscriptions = [("s-orders", "/orders/*"), ("s-presence", "/presence/*"), ("s-prices", "/prices/*")];
+    ws.send(Message::text(
+        json!({ "type": "connection_init" }).to_string(),
+    ))
+    .await?;
+    let subscriptions = [
+        ("s-orders", "/orders/*"),
+        ("s-presence", "/presence/*"),
+        ("s-prices", "/prices/*"),
+    ];
     for (id, channel) in subscriptions {
         let subscribe = json!({
             "type": "subscribe", "id": id, "channel": channel,
@@ -76,7 +88,10 @@ async fn main() -> Result<(), Error> {
             _ => return Err(format!("unexpected message while subscribing: {message}").into()),
         }
     }
-    println!("subscribed to {}\n", subscriptions.map(|(_, c)| c).join(", "));
+    println!(
+        "subscribed to {}\n",
+        subscriptions.map(|(_, c)| c).join(", ")
+    );
 
     // The real handler, configured exactly as in Lambda but through an injected lookup.
     let endpoint = server.http_endpoint();
@@ -96,7 +111,9 @@ async fn main() -> Result<(), Error> {
         let payload: Value = serde_json::from_slice(&std::fs::read(format!("{root}/{sample}"))?)?;
         let mut context = Context::default();
         context.request_id = format!("demo-{sample}");
-        context.deadline = (SystemTime::now() + Duration::from_secs(30)).duration_since(UNIX_EPOCH)?.as_millis() as u64;
+        context.deadline = (SystemTime::now() + Duration::from_secs(30))
+            .duration_since(UNIX_EPOCH)?
+            .as_millis() as u64;
         let outcome = match handle(LambdaEvent::new(payload, context), &app).await {
             Ok(response) => format!("ok     {response}"),
             Err(e) => format!("error  {}: {e}", e.error_type()),
