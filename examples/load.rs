@@ -1,0 +1,361 @@
+//! End-to-end load run: the real Lambda handler (`appsync_bridge::handler::handle`, configured
+//! through an injected lookup as in Lambda) publishing SQS batches of price ticks to
+//! `appsync-local` on loopback, with added server latency standing in for the network to AppSync.
+//!
+//! ```text
+//! cargo run --release --example load -- --records 10000 --concurrency 16 --latency-ms 20
+//! cargo run --release --example load -- --records 100,1000,10000 --concurrency 4,16,64 \
+//!     --latency-ms 0,20 --repeat 3 --json docs/benchmarks/load.jsonl
+//! ```
+//!
+//! Each comma-separated value makes a grid; every cell runs one warm-up invocation (the pooled
+//! connections are then open, as in a warm Lambda) and `--repeat` measured invocations, and prints
+//! a table row. With `--json` each cell is also appended to that file as one JSON line.
+//!
+//! # Workload
+//!
+//! Records are raw JSON price ticks with the `kind: price-tick` message attribute, so the sample
+//! `rules.yaml` routes each to `/prices/<symbol>`: one event per record, one channel per symbol.
+//! The symbols go round-robin, so every channel gets `records / symbols` events and
+//! `ceil(that / 5)` requests. Requests of one channel are sent in order (AppSync has no ordering
+//! across requests, so the relay keeps each channel's requests sequential), which makes
+//! `ceil(requests / concurrency) × latency` reachable only when every channel's chain of requests
+//! is no longer than that. With few symbols it is not (50 symbols × 10,000 records = 40 requests
+//! per channel: at least 40 × latency whatever the concurrency), so the default is 500 symbols,
+//! i.e. 4 requests per channel for a 10,000-record batch, and each row also shows
+//! `ordering bound = max(ceil(requests / concurrency), longest channel chain) × latency`.
+//!
+//! # What is measured
+//!
+//! - `wall`: the handler call, parse to answer (median of the repeats).
+//! - `p50` / `p99`: publish request latency as the server sees it (from the request arriving to
+//!   the response being produced, the added latency included), over all measured requests.
+//! - events/s and requests/s: accepted events and publish requests divided by `wall`.
+//!
+//! The handler also writes its CloudWatch EMF metrics line to stdout (as in Lambda); hide those
+//! lines with `grep -v '^{"_aws"'` or use `--json`.
+
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use appsync_bridge::config::Config;
+use appsync_bridge::handler::{App, handle};
+use axum::serve::ListenerExt;
+use clap::Parser;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+
+type Error = Box<dyn std::error::Error + Send + Sync>;
+
+const API_KEY: &str = "da2-load";
+const MAX_EVENTS_PER_REQUEST: usize = 5;
+
+#[derive(Parser, Debug)]
+#[command(about = "Load-test the real handler against appsync-local on loopback")]
+struct Args {
+    /// Records per SQS batch (comma-separated for a grid).
+    #[arg(long, value_delimiter = ',', default_value = "10000")]
+    records: Vec<usize>,
+    /// `BRIDGE_CONCURRENCY`: publish requests in flight (comma-separated for a grid).
+    #[arg(long, value_delimiter = ',', default_value = "16")]
+    concurrency: Vec<usize>,
+    /// Latency the server adds to every publish request, in ms (comma-separated for a grid).
+    #[arg(long = "latency-ms", value_delimiter = ',', default_value = "20")]
+    latency_ms: Vec<u64>,
+    /// Distinct symbols, i.e. channels, in a batch.
+    #[arg(long, default_value_t = 500)]
+    symbols: usize,
+    /// Measured invocations per cell (after one warm-up).
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Append one JSON line per cell to this file.
+    #[arg(long)]
+    json: Option<std::path::PathBuf>,
+}
+
+/// Publish request durations seen by the server, in ms, in arrival order.
+type Timings = Arc<Mutex<Vec<f64>>>;
+
+/// A local AppSync Events server on its own runtime thread (so its work is not scheduled on the
+/// handler's runtime), timing every request.
+struct Local {
+    endpoint: String,
+    state: appsync_local::AppState,
+    timings: Timings,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Local {
+    fn start() -> Result<Local, Error> {
+        let state = appsync_local::AppState::new(appsync_local::Config {
+            api_keys: vec![API_KEY.into()],
+            namespaces: vec!["orders".into(), "presence".into(), "prices".into()],
+            // Nothing inspects the history here; keep the server's memory flat across runs.
+            history: 1,
+            ..Default::default()
+        });
+        let timings: Timings = Arc::default();
+        // Bound here so the endpoint is known; served from the thread's own runtime (a runtime
+        // cannot be entered from inside the caller's).
+        let listener = std::net::TcpListener::bind(("127.0.0.1", 0))?;
+        listener.set_nonblocking(true)?;
+        let endpoint = format!("http://{}/event", listener.local_addr()?);
+        let timed = timings.clone();
+        let app = appsync_local::router(state.clone()).layer(axum::middleware::from_fn(
+            move |request: axum::extract::Request, next: axum::middleware::Next| {
+                let timed = timed.clone();
+                async move {
+                    let started = Instant::now();
+                    let response = next.run(request).await;
+                    timed
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .push(started.elapsed().as_secs_f64() * 1000.0);
+                    response
+                }
+            },
+        ));
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+            {
+                Ok(runtime) => runtime,
+                Err(e) => return eprintln!("local server runtime: {e}"),
+            };
+            let served = runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener)?.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                axum::serve(listener, app)
+                    .with_graceful_shutdown(async move {
+                        let _ = stopped.await;
+                    })
+                    .await
+            });
+            if let Err(e) = served {
+                eprintln!("local server: {e}");
+            }
+        });
+        Ok(Local {
+            endpoint,
+            state,
+            timings,
+            stop: Some(stop),
+            thread: Some(thread),
+        })
+    }
+
+    fn take_timings(&self) -> Vec<f64> {
+        std::mem::take(&mut *self.timings.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    fn set_latency(&self, latency_ms: u64) {
+        self.state.set_faults(appsync_local::Faults {
+            latency_ms,
+            ..Default::default()
+        });
+    }
+
+    fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// An SQS batch of `records` raw JSON price ticks over `symbols` symbols, round-robin.
+fn batch(records: usize, symbols: usize) -> Value {
+    let records: Vec<Value> = (0..records)
+        .map(|i| {
+            let body = json!({
+                "symbol": format!("SYM{}", i % symbols.max(1)),
+                "price": 100.0 + (i % 997) as f64 / 100.0,
+                "currency": "USD",
+                "venue": "XNAS",
+                "sequence": i,
+            });
+            json!({
+                "messageId": format!("00000000-0000-4000-8000-{i:012}"),
+                "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a6ROh3NS8KBwYpHk5TG0p8tA3nVxJu0RaP1AzAXDKGwn0bm",
+                "body": body.to_string(),
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": "1763800000000",
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": "1763800000001"
+                },
+                "messageAttributes": {
+                    "kind": {"stringValue": "price-tick", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
+                },
+                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:prices",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// Requests the relay must send for the batch, and the longest chain of one channel's requests.
+fn request_shape(records: usize, symbols: usize) -> (usize, usize) {
+    let symbols = symbols.clamp(1, records.max(1));
+    let mut total = 0;
+    let mut longest = 0;
+    for s in 0..symbols {
+        let events = records / symbols + usize::from(s < records % symbols);
+        let requests = events.div_ceil(MAX_EVENTS_PER_REQUEST);
+        total += requests;
+        longest = longest.max(requests);
+    }
+    (total, longest)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    percentile(&v, 50.0)
+}
+
+async fn invoke(app: &App, payload: Value) -> Result<(Duration, usize), Error> {
+    let mut context = Context::default();
+    context.request_id = "load".into();
+    context.deadline = (SystemTime::now() + Duration::from_secs(900))
+        .duration_since(UNIX_EPOCH)?
+        .as_millis() as u64;
+    let started = Instant::now();
+    let response = handle(LambdaEvent::new(payload, context), app).await?;
+    let elapsed = started.elapsed();
+    let failed = response["batchItemFailures"]
+        .as_array()
+        .map_or(usize::MAX, Vec::len);
+    Ok((elapsed, failed))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    let args = Args::parse();
+    let local = Local::start()?;
+    let rules_file = format!("{}/rules.yaml", env!("CARGO_MANIFEST_DIR"));
+    let mut json_out = match &args.json {
+        Some(path) => Some(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)?,
+        ),
+        None => None,
+    };
+
+    println!(
+        "{:>7} {:>5} {:>4} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6}",
+        "records",
+        "conc",
+        "lat",
+        "reqs",
+        "wall ms",
+        "events/s",
+        "reqs/s",
+        "p50 ms",
+        "p99 ms",
+        "ideal ms",
+        "order ms",
+        "ratio"
+    );
+    for &latency_ms in &args.latency_ms {
+        local.set_latency(latency_ms);
+        for &concurrency in &args.concurrency {
+            let endpoint = local.endpoint.clone();
+            let rules = rules_file.clone();
+            let concurrency_text = concurrency.to_string();
+            let lookup = move |name: &str| -> Option<String> {
+                match name {
+                    "APPSYNC_HTTP_ENDPOINT" => Some(endpoint.clone()),
+                    "APPSYNC_AUTH_MODE" => Some("API_KEY".into()),
+                    "APPSYNC_API_KEY" => Some(API_KEY.into()),
+                    "BRIDGE_RULES_FILE" => Some(rules.clone()),
+                    "BRIDGE_CONCURRENCY" => Some(concurrency_text.clone()),
+                    _ => None,
+                }
+            };
+            // One App per concurrency, as one deployed function: its pool is reused across
+            // the cell's invocations.
+            let app = App::new(Config::from_lookup(&lookup)?)?;
+            for &records in &args.records {
+                let payload = batch(records, args.symbols);
+                invoke(&app, payload.clone()).await?;
+                local.take_timings();
+                let mut walls = Vec::new();
+                let mut failed = 0;
+                for _ in 0..args.repeat.max(1) {
+                    let (wall, f) = invoke(&app, payload.clone()).await?;
+                    walls.push(wall.as_secs_f64() * 1000.0);
+                    failed += f;
+                }
+                let mut timings = local.take_timings();
+                timings.sort_by(f64::total_cmp);
+                let runs = walls.len() as f64;
+                let wall_ms = median(&walls);
+                let (requests, chain) = request_shape(records, args.symbols);
+                let lanes = requests.div_ceil(concurrency.max(1));
+                let ideal_ms = (lanes * latency_ms as usize) as f64;
+                let ordering_ms = (lanes.max(chain) * latency_ms as usize) as f64;
+                let ratio = (ideal_ms > 0.0).then(|| wall_ms / ideal_ms);
+                let events_per_s = records as f64 / (wall_ms / 1000.0);
+                let requests_seen = timings.len() as f64 / runs;
+                let requests_per_s = requests_seen / (wall_ms / 1000.0);
+                let (p50, p99) = (percentile(&timings, 50.0), percentile(&timings, 99.0));
+                println!(
+                    "{records:>7} {concurrency:>5} {latency_ms:>4} {requests:>6} {wall_ms:>9.1} {events_per_s:>10.0} {requests_per_s:>9.0} {p50:>8.2} {p99:>8.2} {ideal_ms:>9.0} {ordering_ms:>9.0} {:>6}",
+                    ratio.map_or("-".to_string(), |r| format!("{r:.2}"))
+                );
+                let line = json!({
+                    "bench": "load",
+                    "records": records,
+                    "symbols": args.symbols,
+                    "concurrency": concurrency,
+                    "latency_ms": latency_ms,
+                    "requests": requests,
+                    "requests_seen_per_invocation": requests_seen,
+                    "longest_channel_chain": chain,
+                    "failed_records": failed,
+                    "wall_ms": wall_ms,
+                    "wall_ms_runs": walls,
+                    "events_per_s": events_per_s,
+                    "requests_per_s": requests_per_s,
+                    "p50_ms": p50,
+                    "p99_ms": p99,
+                    "ideal_ms": ideal_ms,
+                    "ordering_bound_ms": ordering_ms,
+                    "ratio_to_ideal": ratio,
+                });
+                if let Some(out) = json_out.as_mut() {
+                    use std::io::Write;
+                    writeln!(out, "{line}")?;
+                }
+                if failed > 0 {
+                    eprintln!(
+                        "warning: {failed} records failed in the cell above (records {records}, concurrency {concurrency})"
+                    );
+                }
+            }
+        }
+    }
+    local.stop();
+    Ok(())
+}
