@@ -27,7 +27,8 @@
 //!
 //! # What is measured
 //!
-//! - `wall`: the handler call, parse to answer (median of the repeats).
+//! - `wall`: reading the payload bytes (as the runtime does) plus the handler call, parse to
+//!   answer (median of the repeats).
 //! - `p50` / `p99`: publish request latency as the server sees it (from the request arriving to
 //!   the response being produced, the added latency included), over all measured requests.
 //! - events/s and requests/s: accepted events and publish requests divided by `wall`.
@@ -40,6 +41,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use appsync_bridge::config::Config;
 use appsync_bridge::handler::{App, handle};
+use appsync_bridge::input::Payload;
 use axum::serve::ListenerExt;
 use clap::Parser;
 use lambda_runtime::{Context, LambdaEvent};
@@ -170,8 +172,9 @@ impl Local {
     }
 }
 
-/// An SQS batch of `records` raw JSON price ticks over `symbols` symbols, round-robin.
-fn batch(records: usize, symbols: usize) -> Value {
+/// An SQS batch of `records` raw JSON price ticks over `symbols` symbols, round-robin, as the
+/// bytes Lambda delivers.
+fn batch(records: usize, symbols: usize) -> Vec<u8> {
     let records: Vec<Value> = (0..records)
         .map(|i| {
             let body = json!({
@@ -201,7 +204,7 @@ fn batch(records: usize, symbols: usize) -> Value {
             })
         })
         .collect();
-    json!({ "Records": records })
+    json!({ "Records": records }).to_string().into_bytes()
 }
 
 /// Requests the relay must send for the batch, and the longest chain of one channel's requests.
@@ -232,13 +235,16 @@ fn median(values: &[f64]) -> f64 {
     percentile(&v, 50.0)
 }
 
-async fn invoke(app: &App, payload: Value) -> Result<(Duration, usize), Error> {
+/// One invocation as the Lambda binary runs it: the payload read from bytes (what the runtime
+/// does before the handler), then the handler. Both are timed.
+async fn invoke(app: &App, bytes: &[u8]) -> Result<(Duration, usize), Error> {
     let mut context = Context::default();
     context.request_id = "load".into();
     context.deadline = (SystemTime::now() + Duration::from_secs(900))
         .duration_since(UNIX_EPOCH)?
         .as_millis() as u64;
     let started = Instant::now();
+    let payload: Payload = serde_json::from_slice(bytes)?;
     let response = handle(LambdaEvent::new(payload, context), app).await?;
     let elapsed = started.elapsed();
     let failed = response["batchItemFailures"]
@@ -298,12 +304,12 @@ async fn main() -> Result<(), Error> {
             let app = App::new(Config::from_lookup(&lookup)?)?;
             for &records in &args.records {
                 let payload = batch(records, args.symbols);
-                invoke(&app, payload.clone()).await?;
+                invoke(&app, &payload).await?;
                 local.take_timings();
                 let mut walls = Vec::new();
                 let mut failed = 0;
                 for _ in 0..args.repeat.max(1) {
-                    let (wall, f) = invoke(&app, payload.clone()).await?;
+                    let (wall, f) = invoke(&app, &payload).await?;
                     walls.push(wall.as_secs_f64() * 1000.0);
                     failed += f;
                 }

@@ -12,9 +12,9 @@ use tokio::time::Instant;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::config::Config;
-use crate::input::{PayloadError, Source, parse_invocation};
+use crate::input::{Payload, PayloadError, Source, read_payload};
 use crate::metrics::emf_lines;
-use crate::publish::send::{ClientError, HttpPublisher, http_client};
+use crate::publish::send::{ClientError, HttpPublisher};
 use crate::relay::{RecordOutcome, RelaySettings, Report, relay};
 use crate::rules::RuleSet;
 
@@ -41,11 +41,11 @@ pub enum InitError {
 }
 
 impl App {
-    /// Builds the application from validated configuration. No network calls: IAM credentials
-    /// are loaded on the first publish that needs them.
+    /// Builds the application from validated configuration. No network calls and no TLS roots
+    /// loaded: the HTTP client and IAM credentials are built on the first publish that needs
+    /// them, so init stays close to a bare runtime's (BENCHMARKS.md).
     pub fn new(config: Config) -> Result<App, InitError> {
-        let client = http_client()?;
-        let publisher = HttpPublisher::new(client, &config.publish);
+        let publisher = HttpPublisher::lazy(&config.publish);
         Ok(App {
             rules: config.rules,
             publisher,
@@ -105,11 +105,17 @@ impl From<HandlerError> for Diagnostic {
 }
 
 /// Handles one invocation: parse, relay, log, emit metrics, answer per trigger.
-pub async fn handle(event: LambdaEvent<Value>, app: &App) -> Result<Value, HandlerError> {
+///
+/// The Lambda binary receives a [`Payload`] (an SQS batch's records are read lazily, see
+/// [`read_payload`]); tests and the CLI may pass a `serde_json::Value`.
+pub async fn handle<T: Into<Payload>>(
+    event: LambdaEvent<T>,
+    app: &App,
+) -> Result<Value, HandlerError> {
     let (payload, context) = event.into_parts();
     let span = info_span!("invocation", request_id = %context.request_id);
     async move {
-        let invocation = parse_invocation(payload)?;
+        let invocation = read_payload(payload.into())?;
         let source = invocation.source;
         let deadline = deadline(context.deadline, app.deadline_margin);
         let report = relay(

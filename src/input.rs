@@ -3,6 +3,9 @@
 //!
 //! A record that cannot be read keeps its identity and carries its error, so it fails alone.
 
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// Which trigger delivered the invocation; decides the shape of the Lambda response.
@@ -118,6 +121,241 @@ pub fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
         "{EXPECTED}; got an object with {}",
         keys.join(", ")
     )))
+}
+
+/// The invocation payload as the Lambda runtime hands it over, read without building one JSON
+/// tree for the whole batch: a 6 MB SQS batch as a `serde_json::Value` takes about five times its
+/// size in memory, while each record's text kept apart takes about its size, and each record is
+/// parsed into a document only when it is routed ([`read_payload`]).
+#[derive(Debug)]
+pub enum Payload {
+    /// A payload with a `Records` array: each record's JSON text, in order.
+    Records(Vec<Box<RawValue>>),
+    /// Anything else (an EventBridge event is one small document), read as usual.
+    Other(Value),
+}
+
+impl From<Value> for Payload {
+    /// Callers that already hold a `Value` (tests, the CLI) take the eager path.
+    fn from(value: Value) -> Self {
+        Payload::Other(value)
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(PayloadVisitor)
+    }
+}
+
+struct PayloadVisitor;
+
+impl<'de> Visitor<'de> for PayloadVisitor {
+    type Value = Payload;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON document")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
+        let mut other = Map::new();
+        let mut records = None;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" && records.is_none() {
+                match map.next_value::<RecordsField>()? {
+                    RecordsField::List(list) => records = Some(list),
+                    // Not an array: keep it, so the eager path reports what arrived.
+                    RecordsField::Other(value) => {
+                        other.insert(key, value);
+                    }
+                }
+            } else {
+                other.insert(key, map.next_value()?);
+            }
+        }
+        Ok(match records {
+            Some(list) => Payload::Records(list),
+            None => Payload::Other(Value::Object(other)),
+        })
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Payload, A::Error> {
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Payload::Other)
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Payload, E> {
+        Ok(Payload::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Payload, E> {
+        Ok(Payload::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Payload, E> {
+        Ok(Payload::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Payload, E> {
+        Ok(Payload::Other(Value::from(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Payload, E> {
+        Ok(Payload::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Payload, E> {
+        Ok(Payload::Other(Value::Null))
+    }
+}
+
+/// The `Records` field: an array kept as one text per record, or anything else as a value.
+enum RecordsField {
+    List(Vec<Box<RawValue>>),
+    Other(Value),
+}
+
+impl<'de> Deserialize<'de> for RecordsField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldVisitor;
+        impl<'de> Visitor<'de> for FieldVisitor {
+            type Value = RecordsField;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a JSON value")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RecordsField, A::Error> {
+                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(record) = seq.next_element::<Box<RawValue>>()? {
+                    list.push(record);
+                }
+                Ok(RecordsField::List(list))
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RecordsField, A::Error> {
+                Value::deserialize(MapAccessDeserializer::new(map)).map(RecordsField::Other)
+            }
+
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RecordsField, E> {
+                Ok(RecordsField::Other(Value::Bool(v)))
+            }
+
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RecordsField, E> {
+                Ok(RecordsField::Other(Value::from(v)))
+            }
+
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RecordsField, E> {
+                Ok(RecordsField::Other(Value::from(v)))
+            }
+
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RecordsField, E> {
+                Ok(RecordsField::Other(Value::from(v)))
+            }
+
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<RecordsField, E> {
+                Ok(RecordsField::Other(Value::from(v)))
+            }
+
+            fn visit_unit<E: de::Error>(self) -> Result<RecordsField, E> {
+                Ok(RecordsField::Other(Value::Null))
+            }
+        }
+        deserializer.deserialize_any(FieldVisitor)
+    }
+}
+
+/// An invocation whose records are read one at a time, as they are routed.
+pub struct Records {
+    /// The trigger.
+    pub source: Source,
+    inner: RecordsInner,
+}
+
+enum RecordsInner {
+    Parsed(std::vec::IntoIter<Record>),
+    Raw(std::iter::Enumerate<std::vec::IntoIter<Box<RawValue>>>),
+}
+
+impl Iterator for Records {
+    type Item = Record;
+
+    fn next(&mut self) -> Option<Record> {
+        match &mut self.inner {
+            RecordsInner::Parsed(records) => records.next(),
+            RecordsInner::Raw(raw) => raw.next().map(|(index, text)| {
+                match serde_json::from_str::<Value>(text.get()) {
+                    Ok(record) => sqs_record(index, record),
+                    // The runtime already read this text as JSON; only a nesting deeper than
+                    // serde_json's limit can fail here.
+                    Err(e) => Record {
+                        index,
+                        id: String::new(),
+                        group: None,
+                        document: Err(InputError::Malformed(e.to_string())),
+                    },
+                }
+            }),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.inner {
+            RecordsInner::Parsed(records) => records.size_hint(),
+            RecordsInner::Raw(raw) => raw.size_hint(),
+        }
+    }
+}
+
+/// What [`foreign_event_source`] needs from a record, read without building the record.
+#[derive(serde::Deserialize)]
+struct SourceProbe {
+    #[serde(rename = "eventSource", default)]
+    event_source: Present,
+    #[serde(rename = "EventSource", default)]
+    event_source_capitalised: Present,
+}
+
+/// A field that is present (even as `null`), unlike `Option`, which reads `null` as absent.
+#[derive(Default)]
+struct Present(Option<Value>);
+
+impl<'de> Deserialize<'de> for Present {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Value::deserialize(deserializer).map(|v| Present(Some(v)))
+    }
+}
+
+/// Like [`parse_invocation`], with the same answers, but an SQS batch's records are turned into
+/// documents lazily: only one record's JSON tree exists at a time while the batch is routed.
+pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
+    match payload {
+        Payload::Other(value) => {
+            let invocation = parse_invocation(value)?;
+            Ok(Records {
+                source: invocation.source,
+                inner: RecordsInner::Parsed(invocation.records.into_iter()),
+            })
+        }
+        Payload::Records(raw) => {
+            // Same rule as the eager path: a batch from another trigger is refused before
+            // anything is published.
+            let foreign = raw.iter().find_map(|text| {
+                let probe = serde_json::from_str::<SourceProbe>(text.get()).ok()?;
+                let source = probe.event_source.0.or(probe.event_source_capitalised.0)?;
+                let source = source.as_str()?;
+                (source != "aws:sqs").then(|| source.to_owned())
+            });
+            if let Some(other) = foreign {
+                return Err(PayloadError::Unrecognised(format!(
+                    "{EXPECTED}; got Records from {other}"
+                )));
+            }
+            Ok(Records {
+                source: Source::Sqs,
+                inner: RecordsInner::Raw(raw.into_iter().enumerate()),
+            })
+        }
+    }
 }
 
 fn foreign_event_source(record: &Value) -> Option<String> {
@@ -464,5 +702,94 @@ mod tests {
         let invocation = parse_invocation(json!({"Records": []})).unwrap();
         assert_eq!(invocation.source, Source::Sqs);
         assert!(invocation.records.is_empty());
+    }
+
+    /// Both paths on the same text: the lazy reader (what the Lambda binary uses) and the eager
+    /// parse of a `Value` (what tests and the CLI use).
+    fn both(
+        text: &str,
+    ) -> (
+        Result<(Source, Vec<Record>), PayloadError>,
+        Result<Invocation, PayloadError>,
+    ) {
+        let payload: Payload = serde_json::from_str(text).unwrap();
+        let lazy = read_payload(payload).map(|r| (r.source, r.collect::<Vec<_>>()));
+        let eager = parse_invocation(serde_json::from_str(text).unwrap());
+        (lazy, eager)
+    }
+
+    fn assert_same(text: &str) {
+        match both(text) {
+            (Ok((source, records)), Ok(invocation)) => {
+                assert_eq!(source, invocation.source, "{text}");
+                assert_eq!(records, invocation.records, "{text}");
+            }
+            (Err(lazy), Err(eager)) => assert_eq!(lazy, eager, "{text}"),
+            (lazy, eager) => panic!("paths disagree on {text}: {lazy:?} vs {eager:?}"),
+        }
+    }
+
+    #[test]
+    fn the_lazy_reader_gives_the_same_records_as_the_eager_parse_for_every_sample() {
+        let dir = format!("{}/events", env!("CARGO_MANIFEST_DIR"));
+        let mut seen = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+            assert_same(&text);
+            seen += 1;
+        }
+        assert!(seen >= 7);
+    }
+
+    #[test]
+    fn the_lazy_reader_keeps_sqs_batches_as_record_texts_and_other_payloads_as_values() {
+        let text = sqs_batch_text(&[sqs_record_json("m1", json!("{\"a\":1}"))]);
+        let payload: Payload = serde_json::from_str(&text).unwrap();
+        assert!(matches!(&payload, Payload::Records(list) if list.len() == 1));
+        let payload: Payload =
+            serde_json::from_str(r#"{"detail-type":"x","source":"y","detail":{}}"#).unwrap();
+        assert!(matches!(payload, Payload::Other(Value::Object(_))));
+    }
+
+    fn sqs_batch_text(records: &[Value]) -> String {
+        json!({ "Records": records }).to_string()
+    }
+
+    #[test]
+    fn the_lazy_reader_agrees_on_odd_and_wrong_payloads() {
+        for text in [
+            r#"{"Records": []}"#,
+            r#"{"Records": {"not": "a list"}}"#,
+            r#"{"Records": "text"}"#,
+            r#"{"Records": null}"#,
+            r#"{"other": 1, "Records": [{"messageId": "m1", "body": "x", "eventSource": "aws:sqs"}]}"#,
+            r#"{"Records": [1, "two", null, [3], {"messageId": "m5", "body": "{}"}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x", "eventSource": "aws:sns"}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x", "EventSource": "aws:sns"}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x", "eventSource": null, "EventSource": "aws:sns"}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x", "eventSource": 7}]}"#,
+            r#"{"Records": [{"messageId": 12, "body": "x"}, {"body": "y"}, {"messageId": "m3"}]}"#,
+            r#"[1, 2]"#,
+            r#""text""#,
+            r#"42"#,
+            r#"-4.5"#,
+            r#"true"#,
+            r#"null"#,
+            r#"{}"#,
+        ] {
+            assert_same(text);
+        }
+    }
+
+    #[test]
+    fn the_lazy_reader_reads_records_only_as_they_are_taken() {
+        let records: Vec<Value> = (0..3)
+            .map(|i| sqs_record_json(&format!("m{i}"), json!("{\"a\":1}")))
+            .collect();
+        let payload: Payload = serde_json::from_str(&sqs_batch_text(&records)).unwrap();
+        let mut lazy = read_payload(payload).unwrap();
+        assert_eq!(lazy.size_hint(), (3, Some(3)));
+        assert_eq!(lazy.next().map(|r| r.id), Some("m0".to_owned()));
+        assert_eq!(lazy.size_hint(), (2, Some(2)));
     }
 }

@@ -34,7 +34,13 @@ async fn run_lambda() -> ExitCode {
         }
     };
     let app = &app;
-    match lambda_runtime::run(lambda_runtime::service_fn(move |event| handle(event, app))).await {
+    // `Payload` reads an SQS batch record by record instead of as one JSON tree (memory).
+    let service = lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<appsync_bridge::input::Payload>| {
+            handle(event, app)
+        },
+    );
+    match lambda_runtime::run(service).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             tracing::error!(error = %e, "lambda runtime stopped");

@@ -21,7 +21,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, debug, info_span};
 
 use crate::config::Tuning;
-use crate::input::{Invocation, Record};
+use crate::input::Record;
 use crate::limits::MAX_EVENTS_PER_PUBLISH;
 use crate::publish::batch::{self, Chunk};
 use crate::publish::classify::{EventOutcome, classify};
@@ -166,15 +166,17 @@ impl Report {
 
 /// Routes every record of the invocation and publishes the result. The whole invocation's data
 /// flow; `deadline` is Lambda's deadline minus the configured margin.
+///
+/// Records are routed one at a time as `records` yields them, so a lazily read batch
+/// ([`crate::input::read_payload`]) never holds every record's document at once.
 pub async fn relay<P: Publisher>(
-    invocation: Invocation,
+    records: impl IntoIterator<Item = Record>,
     rules: &RuleSet,
     publisher: &P,
     settings: &RelaySettings,
     deadline: Instant,
 ) -> Report {
-    let records = invocation
-        .records
+    let records = records
         .into_iter()
         .map(|record| route_record(record, rules))
         .collect();

@@ -1,5 +1,9 @@
 //! Sending: the real [`Publisher`], one pooled `reqwest` client (rustls with ring, no OpenSSL)
-//! built at init and reused across invocations.
+//! reused across invocations.
+//!
+//! The Lambda builds that client on the first publish ([`HttpPublisher::lazy`]), not at init:
+//! building it loads the system's root certificates (on a Debian image about 150 files, ~6 ms),
+//! which would make every cold start about four times a bare runtime's init (BENCHMARKS.md).
 //!
 //! For `AWS_IAM` the credential provider is built lazily on the first publish (no network and
 //! no certificate loading at init) and asked for credentials on every request — it caches, and
@@ -51,10 +55,17 @@ enum RequestAuth {
     },
 }
 
+/// The pooled client, given or built on first use.
+#[derive(Clone)]
+enum Client {
+    Ready(reqwest::Client),
+    Lazy(Arc<OnceCell<reqwest::Client>>),
+}
+
 /// The real publisher: POSTs to the configured endpoint with the configured auth.
 #[derive(Clone)]
 pub struct HttpPublisher {
-    client: reqwest::Client,
+    client: Client,
     endpoint: Endpoint,
     auth: Arc<RequestAuth>,
 }
@@ -71,6 +82,17 @@ impl HttpPublisher {
     /// A publisher for `settings`, sharing `client`. IAM credentials come from the default AWS
     /// chain, loaded on first use.
     pub fn new(client: reqwest::Client, settings: &PublishSettings) -> Self {
+        Self::with_client(Client::Ready(client), settings)
+    }
+
+    /// A publisher that builds its HTTP client ([`http_client`]) on the first publish and keeps
+    /// it for every later one. Init then loads no TLS roots; a client that cannot be built fails
+    /// each publish with a transport error naming the cause.
+    pub fn lazy(settings: &PublishSettings) -> Self {
+        Self::with_client(Client::Lazy(Arc::new(OnceCell::new())), settings)
+    }
+
+    fn with_client(client: Client, settings: &PublishSettings) -> Self {
         let auth = match &settings.auth {
             Auth::AwsIam { region } => RequestAuth::Iam {
                 region: region.clone(),
@@ -119,9 +141,15 @@ impl HttpPublisher {
     }
 
     async fn send(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
+        let client = match &self.client {
+            Client::Ready(client) => client,
+            Client::Lazy(cell) => cell
+                .get_or_try_init(|| async { http_client() })
+                .await
+                .map_err(|e| SendError::Transport(e.to_string()))?,
+        };
         let body = build::body(channel, events);
-        let mut request = self
-            .client
+        let mut request = client
             .post(&self.endpoint.url)
             .header("content-type", CONTENT_TYPE)
             .header("accept", "application/json");
@@ -203,5 +231,39 @@ impl Publisher for HttpPublisher {
             Ok(result) => result,
             Err(_) => Err(SendError::Timeout),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Endpoint, Tuning};
+
+    fn settings(url: String, authority: String) -> PublishSettings {
+        PublishSettings {
+            endpoint: Endpoint { url, authority },
+            auth: Auth::ApiKey(Secret::new("da2-test")),
+            tuning: Tuning::default(),
+            metrics_namespace: "Test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_lazy_publisher_builds_its_client_on_the_first_publish_and_keeps_it() {
+        // A port that refuses connections: the send fails, but only after the client exists.
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        drop(listener);
+        let publisher =
+            HttpPublisher::lazy(&settings(format!("http://{addr}/event"), addr.to_string()));
+        let Client::Lazy(cell) = publisher.client.clone() else {
+            panic!("lazy publisher holds a ready client");
+        };
+        assert!(!cell.initialized());
+        let result = publisher
+            .publish("/default/a", &["{}"], Duration::from_secs(5))
+            .await;
+        assert!(matches!(result, Err(SendError::Transport(_))), "{result:?}");
+        assert!(cell.initialized());
     }
 }
