@@ -146,14 +146,17 @@ fn bench_input(c: &mut Criterion) {
     });
     // What the Lambda binary does: the runtime reads the bytes into a `Payload` (one text per
     // record), and each record becomes a document as the relay takes it.
-    group.bench_function("10,000-record sqs batch from bytes, as the handler reads it", |b| {
-        b.iter(|| {
-            serde_json::from_slice::<Payload>(black_box(&batch))
-                .ok()
-                .and_then(|p| read_payload(p).ok())
-                .map_or(0, |records| records.count())
-        })
-    });
+    group.bench_function(
+        "10,000-record sqs batch from bytes, as the handler reads it",
+        |b| {
+            b.iter(|| {
+                serde_json::from_slice::<Payload>(black_box(&batch))
+                    .ok()
+                    .and_then(|p| read_payload(p).ok())
+                    .map_or(0, |records| records.count())
+            })
+        },
+    );
     let Ok(payload) = serde_json::from_slice::<Value>(&batch) else {
         panic!("batch is JSON");
     };

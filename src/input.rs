@@ -706,12 +706,9 @@ mod tests {
 
     /// Both paths on the same text: the lazy reader (what the Lambda binary uses) and the eager
     /// parse of a `Value` (what tests and the CLI use).
-    fn both(
-        text: &str,
-    ) -> (
-        Result<(Source, Vec<Record>), PayloadError>,
-        Result<Invocation, PayloadError>,
-    ) {
+    type Lazy = Result<(Source, Vec<Record>), PayloadError>;
+
+    fn both(text: &str) -> (Lazy, Result<Invocation, PayloadError>) {
         let payload: Payload = serde_json::from_str(text).unwrap();
         let lazy = read_payload(payload).map(|r| (r.source, r.collect::<Vec<_>>()));
         let eager = parse_invocation(serde_json::from_str(text).unwrap());
