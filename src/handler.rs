@@ -30,6 +30,8 @@ pub struct App {
     settings: RelaySettings,
     deadline_margin: Duration,
     metrics_namespace: String,
+    /// Whether invocations write their EMF metrics line to stdout (on in Lambda).
+    metrics: bool,
 }
 
 /// Init failed after configuration was valid.
@@ -52,12 +54,20 @@ impl App {
             settings: RelaySettings::from_tuning(&config.publish.tuning),
             deadline_margin: config.publish.tuning.deadline_margin,
             metrics_namespace: config.publish.metrics_namespace,
+            metrics: true,
         })
     }
 
     /// Signs with `provider` instead of the default AWS chain (tests, custom chains).
     pub fn with_credentials_provider(mut self, provider: SharedCredentialsProvider) -> App {
         self.publisher = self.publisher.with_credentials_provider(provider);
+        self
+    }
+
+    /// Turns the per-invocation EMF metrics lines on stdout on or off. In Lambda they feed
+    /// CloudWatch; the CLI's `invoke`, the demo and tests keep stdout for their own output.
+    pub fn with_metrics(mut self, enabled: bool) -> App {
+        self.metrics = enabled;
         self
     }
 
@@ -121,7 +131,9 @@ pub async fn handle(event: LambdaEvent<Value>, app: &App) -> Result<Value, Handl
         )
         .await;
         log_report(source, &report);
-        emit_metrics(&app.metrics_namespace, &report);
+        if app.metrics {
+            emit_metrics(&app.metrics_namespace, &report);
+        }
         answer(source, &report)
     }
     .instrument(span)
