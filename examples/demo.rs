@@ -40,6 +40,17 @@ const SAMPLES: &[&str] = &[
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
+    // The handler's warn line per failed record (record id, rule, channel, reason), as in Lambda.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,appsync_local=off".into()),
+        )
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .compact()
+        .init();
     let root = env!("CARGO_MANIFEST_DIR");
     let server = appsync_local::start(appsync_local::Config {
         api_keys: vec![API_KEY.into()],
@@ -105,7 +116,7 @@ async fn main() -> Result<(), Error> {
             _ => None,
         }
     };
-    let app = App::new(Config::from_lookup(&lookup)?)?;
+    let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(false);
 
     for sample in SAMPLES {
         let payload: Value = serde_json::from_slice(&std::fs::read(format!("{root}/{sample}"))?)?;

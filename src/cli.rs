@@ -13,10 +13,14 @@ use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
 use clap::{Args, Parser, Subcommand};
+use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-use crate::config::{ConfigError, Lookup, Problem, env_lookup};
+use crate::config::{Config, ConfigError, Lookup, Problem, env_lookup};
+use crate::handler::{App, handle};
 use crate::input::{Source, parse_invocation};
 use crate::limits::MAX_EVENT_BYTES;
 use crate::route::route as route_document;
@@ -56,7 +60,7 @@ impl From<Exit> for ExitCode {
 /// appsync-bridge: forwards EventBridge and SQS events to AWS AppSync Events channels.
 ///
 /// In AWS Lambda (AWS_LAMBDA_RUNTIME_API set) this binary is the function. On a laptop it checks
-/// rules and dry-runs routing. The rules document comes from --rules, else from BRIDGE_RULES
+/// rules, dry-runs routing, and invokes the real handler once against an endpoint. The rules document comes from --rules, else from BRIDGE_RULES
 /// (inline YAML or JSON) or BRIDGE_RULES_FILE (a path).
 ///
 /// Exit codes: 0 ok; 1 a record failed or the event file is neither an EventBridge event nor an
@@ -75,7 +79,11 @@ enum Command {
     /// Dry-run routing of an event file: per record, the rules that matched with the rendered
     /// channel and payload, or the record's error. Nothing is published.
     Route(RouteArgs),
-    // `invoke` (issue 5) goes here.
+    /// Run the real Lambda handler once on an event file against the configured AppSync
+    /// endpoint (a real API with your AWS profile, or appsync-local) and print its response.
+    /// Configuration comes from the environment contract (APPSYNC_HTTP_ENDPOINT,
+    /// APPSYNC_AUTH_MODE, APPSYNC_API_KEY, ...); --endpoint and --rules override it.
+    Invoke(InvokeArgs),
 }
 
 /// Arguments of `check`.
@@ -100,8 +108,32 @@ pub struct RouteArgs {
     pub full: bool,
 }
 
+/// Arguments of `invoke`.
+#[derive(Debug, Args)]
+pub struct InvokeArgs {
+    /// A Lambda invocation payload: one EventBridge event or an SQS batch (`-` reads stdin)
+    #[arg(value_name = "EVENT_FILE")]
+    pub event_file: PathBuf,
+    /// The rules document (YAML or JSON); default: BRIDGE_RULES or BRIDGE_RULES_FILE
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+    /// The AppSync Events HTTP endpoint; default: APPSYNC_HTTP_ENDPOINT
+    #[arg(long, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// The invocation's time budget, as a Lambda timeout would give it
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+}
+
 /// Parses the command line and runs the command.
 pub async fn run() -> ExitCode {
+    // `invoke` logs one warn line per failed record, as in Lambda; on a laptop they go to stderr.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_env_filter(filter)
+        .try_init();
     let stdout = io::stdout();
     let stderr = io::stderr();
     run_with(
@@ -142,6 +174,7 @@ where
     match cli.command {
         Command::Check(args) => check(&args, lookup, out, err),
         Command::Route(args) => route(&args, lookup, out, err),
+        Command::Invoke(args) => invoke(&args, lookup, out, err).await,
     }
 }
 
@@ -297,6 +330,73 @@ pub fn route(
         Exit::Failed
     } else {
         Exit::Ok
+    };
+    finish(written, exit, err)
+}
+
+/// `invoke`: the real handler, once, against the configured endpoint. Exit 0 when every record
+/// was published (or dropped as unmatched), 1 when the response reports failures, 2 for
+/// configuration errors.
+pub async fn invoke(
+    args: &InvokeArgs,
+    lookup: Lookup<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
+    let rules_file = args.rules.as_ref().map(|p| p.display().to_string());
+    // Flags override the environment contract; everything else is read exactly as in Lambda.
+    let overlay = |name: &str| -> Option<String> {
+        match name {
+            "APPSYNC_HTTP_ENDPOINT" if args.endpoint.is_some() => args.endpoint.clone(),
+            RULES_FILE_VAR if rules_file.is_some() => rules_file.clone(),
+            RULES_VAR if rules_file.is_some() => None,
+            _ => lookup(name),
+        }
+    };
+    let config = match Config::from_lookup(&overlay) {
+        Ok(config) => config,
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let app = match App::new(config) {
+        Ok(app) => app.with_metrics(false),
+        Err(e) => {
+            let _ = writeln!(err, "error: {e}");
+            return Exit::Usage;
+        }
+    };
+    let name = args.event_file.display().to_string();
+    let payload = match read_event_file(&args.event_file) {
+        Ok(payload) => payload,
+        Err(message) => {
+            let _ = writeln!(err, "error: {name}: {message}");
+            return Exit::Usage;
+        }
+    };
+    let mut context = Context::default();
+    context.request_id = "cli-invoke".to_owned();
+    context.deadline = SystemTime::now()
+        .checked_add(Duration::from_secs(args.timeout))
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or(0);
+    let (written, exit) = match handle(LambdaEvent::new(payload, context), &app).await {
+        Ok(response) => {
+            let failed = response
+                .get("batchItemFailures")
+                .and_then(Value::as_array)
+                .is_some_and(|failures| !failures.is_empty());
+            let text = serde_json::to_string_pretty(&response).unwrap_or_default();
+            let exit = if failed { Exit::Failed } else { Exit::Ok };
+            (writeln!(out, "{text}"), exit)
+        }
+        Err(e) => {
+            let text =
+                serde_json::json!({ "errorType": e.error_type(), "errorMessage": e.to_string() });
+            (writeln!(out, "{text:#}"), Exit::Failed)
+        }
     };
     finish(written, exit, err)
 }

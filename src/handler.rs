@@ -21,6 +21,10 @@ use crate::rules::RuleSet;
 /// Lambda's longest timeout; used when the context carries no deadline (a local run).
 const NO_DEADLINE_BUDGET: Duration = Duration::from_secs(900);
 
+/// 2001-09-09 in Unix milliseconds: a `deadline` below it is a relative timeout from a local
+/// emulator, not a point in time.
+const EPOCH_FLOOR_MS: u64 = 1_000_000_000_000;
+
 /// Everything built once at init and borrowed by every invocation: rules, the pooled HTTP
 /// client inside the publisher, and the (lazily loaded) credential provider.
 #[derive(Debug)]
@@ -30,6 +34,8 @@ pub struct App {
     settings: RelaySettings,
     deadline_margin: Duration,
     metrics_namespace: String,
+    /// Whether invocations write their EMF metrics line to stdout (on in Lambda).
+    metrics: bool,
 }
 
 /// Init failed after configuration was valid.
@@ -52,12 +58,20 @@ impl App {
             settings: RelaySettings::from_tuning(&config.publish.tuning),
             deadline_margin: config.publish.tuning.deadline_margin,
             metrics_namespace: config.publish.metrics_namespace,
+            metrics: true,
         })
     }
 
     /// Signs with `provider` instead of the default AWS chain (tests, custom chains).
     pub fn with_credentials_provider(mut self, provider: SharedCredentialsProvider) -> App {
         self.publisher = self.publisher.with_credentials_provider(provider);
+        self
+    }
+
+    /// Turns the per-invocation EMF metrics lines on stdout on or off. In Lambda they feed
+    /// CloudWatch; the CLI's `invoke`, the demo and tests keep stdout for their own output.
+    pub fn with_metrics(mut self, enabled: bool) -> App {
+        self.metrics = enabled;
         self
     }
 
@@ -118,6 +132,13 @@ pub async fn handle<T: Into<Payload>>(
         let invocation = read_payload(payload.into())?;
         let source = invocation.source;
         let deadline = deadline(context.deadline, app.deadline_margin);
+        tracing::debug!(
+            deadline_ms = context.deadline,
+            budget_ms = deadline
+                .saturating_duration_since(Instant::now())
+                .as_millis(),
+            "invocation budget"
+        );
         let report = relay(
             invocation,
             &app.rules,
@@ -127,7 +148,9 @@ pub async fn handle<T: Into<Payload>>(
         )
         .await;
         log_report(source, &report);
-        emit_metrics(&app.metrics_namespace, &report);
+        if app.metrics {
+            emit_metrics(&app.metrics_namespace, &report);
+        }
         answer(source, &report)
     }
     .instrument(span)
@@ -142,6 +165,10 @@ fn deadline(deadline_ms: u64, margin: Duration) -> Instant {
         .unwrap_or(0);
     let budget = if deadline_ms == 0 {
         NO_DEADLINE_BUDGET
+    } else if deadline_ms < EPOCH_FLOOR_MS {
+        // Lambda sends an absolute time; `cargo lambda watch` sends the timeout itself
+        // (`Lambda-Runtime-Deadline-Ms: 600000`). No real deadline lies before 2001.
+        Duration::from_millis(deadline_ms).min(NO_DEADLINE_BUDGET)
     } else {
         Duration::from_millis(deadline_ms.saturating_sub(now_ms))
     };
@@ -320,5 +347,11 @@ mod tests {
         assert_eq!(d - Instant::now(), Duration::from_secs(899));
         let d = deadline(now_ms.saturating_sub(5), Duration::from_secs(1));
         assert_eq!(d, Instant::now());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_relative_deadline_from_cargo_lambda_watch_is_a_timeout_not_a_past_time() {
+        let d = deadline(600_000, Duration::from_secs(1));
+        assert_eq!(d - Instant::now(), Duration::from_secs(599));
     }
 }

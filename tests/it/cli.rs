@@ -102,7 +102,7 @@ fn usage_errors_exit_two_and_help_exits_zero() {
 
 #[test]
 fn the_route_output_in_docs_is_what_the_binary_prints() {
-    let docs = std::fs::read_to_string(repo_path("docs/rules.md")).unwrap();
+    let docs = std::fs::read_to_string(repo_path("README.md")).unwrap();
     for path in crate::helpers::sample_events() {
         let name = format!("events/{}", path.file_name().unwrap().to_str().unwrap());
         let out = bridge(&["route", &name, "--rules", "rules.yaml"], &[]);
@@ -113,7 +113,79 @@ fn the_route_output_in_docs_is_what_the_binary_prints() {
         );
         assert!(
             docs.contains(&block),
-            "docs/rules.md is stale for {name}; regenerate its route output:\n{block}"
+            "README.md is stale for {name}; regenerate its route output:\n{block}"
         );
     }
+}
+
+/// `invoke` runs the real handler once: with the sample rules against appsync-local, the poison
+/// batch answers with exactly its three bad records and the good ones reach the server.
+#[tokio::test]
+async fn invoke_publishes_a_batch_and_prints_the_batch_response() {
+    let server = crate::helpers::local_server().await;
+    let endpoint = server.http_endpoint();
+    let rules = repo_path("rules.yaml").display().to_string();
+    let event = repo_path("events/sqs-poison.json").display().to_string();
+    let lookup = |name: &str| match name {
+        "APPSYNC_AUTH_MODE" => Some("API_KEY".to_owned()),
+        "APPSYNC_API_KEY" => Some(crate::helpers::API_KEY.to_owned()),
+        _ => None,
+    };
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let args = [
+        "appsync-bridge",
+        "invoke",
+        &event,
+        "--rules",
+        &rules,
+        "--endpoint",
+        &endpoint,
+    ];
+    let exit = appsync_bridge::cli::run_with(args, &lookup, &mut out, &mut err).await;
+    let (stdout, stderr) = (text(&out), text(&err));
+    assert_eq!(exit, appsync_bridge::cli::Exit::Failed, "{stdout}{stderr}");
+    let response: serde_json::Value =
+        serde_json::from_str(&stdout).expect("stdout is the response");
+    let failed: Vec<&str> = response["batchItemFailures"]
+        .as_array()
+        .expect("an SQS batch response")
+        .iter()
+        .filter_map(|f| f["itemIdentifier"].as_str())
+        .collect();
+    assert_eq!(
+        failed,
+        [
+            "c0ffee00-0000-4000-8000-000000000002",
+            "c0ffee00-0000-4000-8000-000000000003",
+            "c0ffee00-0000-4000-8000-000000000004",
+        ]
+    );
+    assert!(
+        !server.accepted().is_empty(),
+        "the good records were published"
+    );
+    assert!(!stdout.contains(crate::helpers::API_KEY) && !stderr.contains(crate::helpers::API_KEY));
+}
+
+#[test]
+fn invoke_without_an_endpoint_is_a_configuration_error() {
+    let out = bridge(
+        &[
+            "invoke",
+            "events/eventbridge-order-status.json",
+            "--rules",
+            "rules.yaml",
+        ],
+        &[
+            ("APPSYNC_AUTH_MODE", "API_KEY"),
+            ("APPSYNC_API_KEY", "da2-x"),
+        ],
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("APPSYNC_HTTP_ENDPOINT"), "{stderr}");
+    assert!(
+        !stderr.contains("da2-x"),
+        "the key is never printed: {stderr}"
+    );
 }
