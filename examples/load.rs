@@ -33,8 +33,8 @@
 //!   the response being produced, the added latency included), over all measured requests.
 //! - events/s and requests/s: accepted events and publish requests divided by `wall`.
 //!
-//! The handler also writes its CloudWatch EMF metrics line to stdout (as in Lambda); hide those
-//! lines with `grep -v '^{"_aws"'` or use `--json`.
+//! The handler's CloudWatch EMF metrics lines are off unless `--metrics` is given (then they go
+//! to stdout, as in Lambda, between the table's rows).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -73,6 +73,10 @@ struct Args {
     /// Append one JSON line per cell to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
+    /// Let the handler write its EMF metrics lines to stdout, as in Lambda (off by default so the
+    /// table stays readable; the cost of building them is small next to publishing).
+    #[arg(long)]
+    metrics: bool,
 }
 
 /// Publish request durations seen by the server, in ms, in arrival order.
@@ -301,7 +305,7 @@ async fn main() -> Result<(), Error> {
             };
             // One App per concurrency, as one deployed function: its pool is reused across
             // the cell's invocations.
-            let app = App::new(Config::from_lookup(&lookup)?)?;
+            let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(args.metrics);
             for &records in &args.records {
                 let payload = batch(records, args.symbols);
                 invoke(&app, &payload).await?;

@@ -59,7 +59,7 @@ cargo bench --bench routing --bench publish --bench pattern -- "${criterion[@]}"
 
 note "load grid: records $records x concurrency $concurrency x latency 0,20 ms"
 target/release/examples/load --records "$records" --concurrency "$concurrency" \
-    --latency-ms 0,20 --repeat "$repeat" --json "$raw/load.jsonl" | grep -v '"_aws"'
+    --latency-ms 0,20 --repeat "$repeat" --json "$raw/load.jsonl" | tee "$raw/load.txt"
 
 note "init: hello-world vs appsync-bridge ($runs fresh processes each)"
 target/release/examples/runtime_stub --bin target/release/examples/hello --runs "$runs" \
