@@ -31,7 +31,7 @@ if [[ -n "${QUICK:-}" ]]; then
     criterion=(--warm-up-time 1 --measurement-time 1)
 else
     records=100,1000,10000
-    concurrency=4,16,64
+    concurrency=4,8,16,64
     repeat=3
     runs=9
     criterion=(--warm-up-time 1 --measurement-time 3)
@@ -61,11 +61,50 @@ note "load grid: records $records x concurrency $concurrency x latency 0,20 ms"
 target/release/examples/load --records "$records" --concurrency "$concurrency" \
     --latency-ms 0,20 --repeat "$repeat" --json "$raw/load.jsonl" | tee "$raw/load.txt"
 
-note "init: hello-world vs appsync-bridge ($runs fresh processes each)"
-target/release/examples/runtime_stub --bin target/release/examples/hello --runs "$runs" \
-    --event events/eventbridge-order-status.json >"$raw/init-hello.jsonl"
-target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs "$runs" \
-    --event events/eventbridge-order-status.json >"$raw/init-bridge.jsonl"
+note "init: hello-world vs appsync-bridge (interleaved rounds of fresh processes)"
+# Rounds alternate the two binaries so that other load on the machine hits both alike.
+for _ in 1 2 3; do
+    target/release/examples/runtime_stub --bin target/release/examples/hello --runs "$runs" \
+        --event events/eventbridge-order-status.json >>"$raw/init-hello.jsonl"
+    target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs "$runs" \
+        --event events/eventbridge-order-status.json >>"$raw/init-bridge.jsonl"
+done
+
+if command -v valgrind >/dev/null; then
+    note "init instruction counts (callgrind; independent of machine load)"
+    tmp=$(mktemp -d)
+    for bin in target/release/examples/hello target/release/appsync-bridge; do
+        name=$(basename "$bin")
+        # Not exec'd: the stub kills the wrapper after the first /next; valgrind then sees the
+        # Runtime API go away, the runtime exits, and callgrind writes its counts.
+        printf '#!/bin/sh\n%s --tool=callgrind --callgrind-out-file=%s/%s.out %s 2>%s/%s.log\n' \
+            "$(command -v valgrind)" "$tmp" "$name" "$PWD/$bin" "$tmp" "$name" >"$tmp/$name.sh"
+        chmod +x "$tmp/$name.sh"
+        target/release/examples/runtime_stub --bin "$tmp/$name.sh" --local --runs 1 >/dev/null
+        for _ in $(seq 60); do grep -q "I   refs" "$tmp/$name.log" 2>/dev/null && break; sleep 0.5; done
+        refs=$(sed -n 's/.*I *refs: *//p' "$tmp/$name.log" | tr -d ,)
+        echo "{\"bin\":\"$bin\",\"init_instructions\":${refs:-null}}" >>"$raw/init-instructions.jsonl"
+    done
+    rm -rf "$tmp"
+fi
+
+if command -v valgrind >/dev/null; then
+    note "allocations while matching patterns (DHAT: blocks allocated at 1 s and 3 s of iterations)"
+    # If matching allocated, the block count would grow with the iterations; equal counts mean
+    # every allocation belongs to set-up. Replaces a counting global allocator (unsafe) in the bench.
+    bench_bin=$(ls -t target/release/deps/pattern-* | grep -v '\.d$' | head -1)
+    for bench in pattern/typical pattern/heavy pattern/ten_rules; do
+        counts=()
+        for seconds in 1 3; do
+            blocks=$(valgrind --tool=dhat --dhat-out-file=/dev/null "$bench_bin" --bench \
+                --profile-time "$seconds" "$bench" 2>&1 | sed -n 's/.*Total: .* in \([0-9,]*\) blocks/\1/p' \
+                | tr -d , | sort -n | tail -1)
+            counts+=("${blocks:-null}")
+        done
+        echo "{\"bench\":\"$bench\",\"blocks_1s\":${counts[0]},\"blocks_3s\":${counts[1]}}" \
+            >>"$raw/pattern-allocations.jsonl"
+    done
+fi
 
 note "peak RSS: 10 x 1 KB and a ~6 MB batch, each in a fresh process"
 # VmHWM only grows, so each batch gets its own process.
@@ -119,8 +158,17 @@ def mb_per_s(group, name):
 
 parse_mbs = mb_per_s("input", "10,000-record sqs batch from bytes, as the handler reads it")
 
-hello, bridge = summary("init-hello.jsonl"), summary("init-bridge.jsonl")
-init_ratio = bridge["init_ms_median"] / hello["init_ms_median"] if hello and bridge else None
+def init_runs(name):
+    return sorted(l["init_ms"] for l in lines(name) if "init_ms" in l)
+
+def median(values):
+    return values[len(values) // 2] if values else None
+
+hello_runs, bridge_runs = init_runs("init-hello.jsonl"), init_runs("init-bridge.jsonl")
+hello = {"init_ms_median": median(hello_runs), "init_ms_min": hello_runs[0] if hello_runs else None, "runs": len(hello_runs)}
+bridge = {"init_ms_median": median(bridge_runs), "init_ms_min": bridge_runs[0] if bridge_runs else None, "runs": len(bridge_runs)}
+init_ratio = bridge["init_ms_median"] / hello["init_ms_median"] if hello_runs and bridge_runs else None
+instructions = {l["bin"].rsplit("/", 1)[-1]: l["init_instructions"] for l in lines("init-instructions.jsonl")}
 
 def rss(name):
     s = summary(name)
@@ -137,12 +185,15 @@ big = [l for l in load if l["records"] == 10000 and l["latency_ms"] == 20]
 
 results = {
     "machine": machine,
+    "pattern_allocations": lines("pattern-allocations.jsonl"),
     "targets": {
         "route_us_per_record": {"value": route_ns and route_ns / 1000, "target": "<= 2"},
         "publish_us_per_event": {"value": publish_ns and publish_ns / 5000, "target": "<= 5"},
         "parse_mb_per_s": {"value": parse_mbs, "target": ">= 100"},
         "init_ratio_to_hello": {"value": init_ratio, "target": "<= 1.3",
-                                 "hello_ms": hello.get("init_ms_median"), "bridge_ms": bridge.get("init_ms_median")},
+                                 "hello_ms": hello["init_ms_median"], "bridge_ms": bridge["init_ms_median"],
+                                 "ratio_of_minimums": bridge["init_ms_min"] / hello["init_ms_min"] if hello_runs and bridge_runs else None,
+                                 "instructions": instructions},
         "load_10000_at_20ms_ratio_to_ideal": {"value": {str(l["concurrency"]): l["ratio_to_ideal"] for l in big}, "target": "<= 1.2"},
         "rss_small": rss("rss-small.jsonl"),
         "rss_6mb": rss("rss-6mb.jsonl"),
