@@ -32,6 +32,9 @@
 //! - `p50` / `p99`: publish request latency as the server sees it (from the request arriving to
 //!   the response being produced, the added latency included), over all measured requests.
 //! - events/s and requests/s: accepted events and publish requests divided by `wall`.
+//! - cpu µs/ev: the process's CPU time minus the server thread's, per event, over the measured
+//!   invocations (the handler, reqwest and hyper; 10 ms clock ticks, so meaningful for large
+//!   batches only).
 //!
 //! The handler's CloudWatch EMF metrics lines are off unless `--metrics` is given (then they go
 //! to stdout, as in Lambda, between the table's rows).
@@ -82,10 +85,12 @@ struct Args {
 /// Publish request durations seen by the server, in ms, in arrival order.
 type Timings = Arc<Mutex<Vec<f64>>>;
 
-/// A local AppSync Events server on its own runtime thread (so its work is not scheduled on the
-/// handler's runtime), timing every request.
+/// A local AppSync Events server on its own single-threaded runtime (so its work is not scheduled
+/// on the handler's runtime and its CPU time can be told apart), timing every request.
 struct Local {
     endpoint: String,
+    /// `/proc/self/task/<tid>/stat` of the server's thread.
+    thread_stat: Arc<Mutex<Option<String>>>,
     state: appsync_local::AppState,
     timings: Timings,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
@@ -123,9 +128,15 @@ impl Local {
             },
         ));
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread_stat: Arc<Mutex<Option<String>>> = Arc::default();
+        let own_stat = thread_stat.clone();
         let thread = std::thread::spawn(move || {
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(1)
+            // `/proc/thread-self` is `<pid>/task/<tid>`.
+            if let Ok(path) = std::fs::read_link("/proc/thread-self") {
+                *own_stat.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(format!("/proc/{}/stat", path.display()));
+            }
+            let runtime = match tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
             {
@@ -148,11 +159,22 @@ impl Local {
         });
         Ok(Local {
             endpoint,
+            thread_stat,
             state,
             timings,
             stop: Some(stop),
             thread: Some(thread),
         })
+    }
+
+    /// CPU seconds used by the server's thread so far.
+    fn cpu_s(&self) -> f64 {
+        let path = self
+            .thread_stat
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone();
+        path.map_or(0.0, |p| cpu_s(&p))
     }
 
     fn take_timings(&self) -> Vec<f64> {
@@ -175,6 +197,29 @@ impl Local {
         }
     }
 }
+
+/// User plus system CPU seconds from a `/proc/.../stat` file (clock ticks of 10 ms on Linux,
+/// so only totals over many invocations are meaningful).
+fn cpu_s(path: &str) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(path) else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_S
+}
+
+/// `getconf CLK_TCK`: 100 on every Linux Lambda and development machine.
+const CLOCK_TICKS_PER_S: f64 = 100.0;
 
 /// An SQS batch of `records` raw JSON price ticks over `symbols` symbols, round-robin, as the
 /// bytes Lambda delivers.
@@ -273,7 +318,7 @@ async fn main() -> Result<(), Error> {
     };
 
     println!(
-        "{:>7} {:>5} {:>4} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6}",
+        "{:>7} {:>5} {:>4} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>9}",
         "records",
         "conc",
         "lat",
@@ -285,7 +330,8 @@ async fn main() -> Result<(), Error> {
         "p99 ms",
         "ideal ms",
         "order ms",
-        "ratio"
+        "ratio",
+        "cpu µs/ev"
     );
     for &latency_ms in &args.latency_ms {
         local.set_latency(latency_ms);
@@ -312,11 +358,18 @@ async fn main() -> Result<(), Error> {
                 local.take_timings();
                 let mut walls = Vec::new();
                 let mut failed = 0;
+                let (cpu_before, server_before) = (cpu_s("/proc/self/stat"), local.cpu_s());
                 for _ in 0..args.repeat.max(1) {
                     let (wall, f) = invoke(&app, &payload).await?;
                     walls.push(wall.as_secs_f64() * 1000.0);
                     failed += f;
                 }
+                // The process's CPU minus the server thread's: the handler, its HTTP client and
+                // this loop (the payload bytes are made before the measurement).
+                let bridge_cpu_s =
+                    (cpu_s("/proc/self/stat") - cpu_before) - (local.cpu_s() - server_before);
+                let cpu_us_per_event =
+                    bridge_cpu_s * 1e6 / (records as f64 * args.repeat.max(1) as f64);
                 let mut timings = local.take_timings();
                 timings.sort_by(f64::total_cmp);
                 let runs = walls.len() as f64;
@@ -331,7 +384,7 @@ async fn main() -> Result<(), Error> {
                 let requests_per_s = requests_seen / (wall_ms / 1000.0);
                 let (p50, p99) = (percentile(&timings, 50.0), percentile(&timings, 99.0));
                 println!(
-                    "{records:>7} {concurrency:>5} {latency_ms:>4} {requests:>6} {wall_ms:>9.1} {events_per_s:>10.0} {requests_per_s:>9.0} {p50:>8.2} {p99:>8.2} {ideal_ms:>9.0} {ordering_ms:>9.0} {:>6}",
+                    "{records:>7} {concurrency:>5} {latency_ms:>4} {requests:>6} {wall_ms:>9.1} {events_per_s:>10.0} {requests_per_s:>9.0} {p50:>8.2} {p99:>8.2} {ideal_ms:>9.0} {ordering_ms:>9.0} {:>6} {cpu_us_per_event:>9.1}",
                     ratio.map_or("-".to_string(), |r| format!("{r:.2}"))
                 );
                 let line = json!({
@@ -353,6 +406,7 @@ async fn main() -> Result<(), Error> {
                     "ideal_ms": ideal_ms,
                     "ordering_bound_ms": ordering_ms,
                     "ratio_to_ideal": ratio,
+                    "bridge_cpu_us_per_event": cpu_us_per_event,
                 });
                 if let Some(out) = json_out.as_mut() {
                     use std::io::Write;
