@@ -254,7 +254,7 @@ for col, lat in enumerate(latencies):
         ax.set_yscale("log")
         ax.set_xlabel("records per SQS batch (1 event each)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        ax.legend(fontsize=8, loc="upper left")
 fig.suptitle("appsync-bridge handler vs appsync-local on loopback (examples/load.rs)")
 fig.tight_layout()
 fig.savefig(out / "throughput.png", dpi=100)
