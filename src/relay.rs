@@ -503,9 +503,24 @@ async fn run_group<P: Publisher>(
             }
         }
 
+        // The byte cap can split a segment into several requests. They go in order and stop at
+        // the first one with a failure: a later request would publish group traffic after the
+        // group has already failed.
         let mut results: Vec<EventResult> = Vec::with_capacity(segment.len());
+        let mut request_failed = false;
         for chunk in batch::plan(segment).channels.into_iter().flatten() {
+            if request_failed {
+                results.extend(chunk.events.into_iter().map(|e| EventResult {
+                    origin: e.origin,
+                    channel: e.channel,
+                    result: Err(
+                        "not published: an earlier request of the message group failed".to_owned(),
+                    ),
+                }));
+                continue;
+            }
             let sent = send_with_retries(ctx, &chunk.channel, &chunk.events, true).await;
+            request_failed = sent.iter().any(Result::is_err);
             results.extend(
                 chunk
                     .events
@@ -927,6 +942,29 @@ mod tests {
         assert_eq!(fake.requests()[0].events.len(), 3);
         assert_eq!(failed_ids(&report), vec!["m1", "m2"]);
         assert!(reasons(&report, 2)[0].contains("delivered, but reported failed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_a_segment_split_by_the_byte_cap_stops_at_its_first_failed_request() {
+        // Each event text is ~240 KB of `\"`, which doubles when escaped into the body: ~480 KB
+        // per event, so the byte cap splits the group's segment into requests of two and one.
+        let big = |tag: &str| json!(format!("{tag}{}", "\"".repeat(120_000)));
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", big("a0"))]),
+            record(1, Some("A"), vec![routed("r", "/o/1", big("a1"))]),
+            record(2, Some("A"), vec![routed("r", "/o/1", big("a2"))]),
+        ];
+        let fake = FakePublisher::new().script([Scripted::Status(400)]);
+        let report = run(records, &fake).await;
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1, "only the first request is sent");
+        assert_eq!(requests[0].events.len(), 2);
+        assert_eq!(failed_ids(&report), vec!["m0", "m1", "m2"]);
+        assert!(reasons(&report, 1)[0].contains("http 400"));
+        assert_eq!(
+            reasons(&report, 2),
+            vec!["not published: an earlier request of the message group failed"]
+        );
     }
 
     #[tokio::test(start_paused = true)]
