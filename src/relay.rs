@@ -571,7 +571,8 @@ fn single_channel(events: &[OutgoingEvent]) -> Option<&str> {
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
 /// `ordered` (FIFO): a failed event is retried only when no later event of the request was
-/// delivered, so a retry never lands after a later event of its message group.
+/// delivered and no earlier one failed for good, so a retry never lands after a later event of
+/// its message group nor after the group has failed.
 async fn send_with_retries<P: Publisher>(
     ctx: &Ctx<'_, P>,
     channel: &str,
@@ -646,11 +647,32 @@ async fn send_with_retries<P: Publisher>(
             if retry.is_empty() || matches!(action, RetryAction::Done | RetryAction::GiveUp) {
                 break;
             }
-            let give_up = |results: &mut Vec<Option<Result<(), String>>>, why: &str| {
-                for slot in &retry {
-                    let reason = last_failure.get(slot).cloned().unwrap_or_default();
-                    results[*slot] = Some(Err(format!("{reason} ({why})")));
+            let give_up_slots =
+                |results: &mut Vec<Option<Result<(), String>>>, slots: &[usize], why: &str| {
+                    for slot in slots {
+                        let reason = last_failure.get(slot).cloned().unwrap_or_default();
+                        results[*slot] = Some(Err(format!("{reason} ({why})")));
+                    }
+                };
+            // FIFO: once an event of the request has failed for good, the group has failed; a
+            // retry of a later event would publish group traffic after that failure.
+            if ordered
+                && let Some(first_failed) = results.iter().position(|x| matches!(x, Some(Err(_))))
+            {
+                let (keep, after): (Vec<usize>, Vec<usize>) =
+                    retry.into_iter().partition(|&slot| slot < first_failed);
+                give_up_slots(
+                    &mut results,
+                    &after,
+                    "not retried: an earlier event of the message group failed",
+                );
+                retry = keep;
+                if retry.is_empty() {
+                    break;
                 }
+            }
+            let give_up = |results: &mut Vec<Option<Result<(), String>>>, why: &str| {
+                give_up_slots(results, &retry, why);
             };
             if ordered
                 && retry.iter().any(|&r| {
@@ -965,6 +987,33 @@ mod tests {
             reasons(&report, 2),
             vec!["not published: an earlier request of the message group failed"]
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_an_event_after_a_final_failure_is_not_retried() {
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+            record(1, Some("A"), vec![routed("r", "/o/1", json!("a1"))]),
+        ];
+        let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+        let report = run(records, &fake).await;
+        assert_eq!(fake.requests().len(), 1, "no retry request");
+        assert_eq!(failed_ids(&report), vec!["m0", "m1"]);
+        assert!(reasons(&report, 0)[0].contains("400"));
+        assert!(
+            reasons(&report, 1)[0].contains("an earlier event of the message group failed"),
+            "{:?}",
+            reasons(&report, 1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unordered_events_are_retried_whatever_failed_before_them() {
+        let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+        let report = run(vec![one(0, "/a"), one(1, "/a")], &fake).await;
+        assert_eq!(fake.requests().len(), 2);
+        assert_eq!(fake.requests()[1].events, vec![r#"{"n":1}"#]);
+        assert_eq!(failed_ids(&report), vec!["m0"]);
     }
 
     #[tokio::test(start_paused = true)]
