@@ -4,7 +4,7 @@
 //! The variable names are the contract in `../shared/design.md` ("Configuration contract").
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use crate::rules::RuleSet;
@@ -401,6 +401,7 @@ pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
         return Err("must be a plain host, without user, query or spaces".to_owned());
     }
     let mut authority = authority.to_ascii_lowercase();
+    check_brackets(&authority)?;
     // The HTTP client drops a default port from `Host`; SigV4 signs `Host`, so drop it here too.
     let default_port = if scheme == "https" { ":443" } else { ":80" };
     if let Some(stripped) = authority.strip_suffix(default_port)
@@ -426,6 +427,30 @@ pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
         url: format!("{scheme}://{authority}/event"),
         authority,
     })
+}
+
+/// Brackets only around an IPv6 address, followed by nothing or `:port`: `[::1]evil.com` would
+/// otherwise pass as the loopback host while the client connects elsewhere (or fails).
+fn check_brackets(authority: &str) -> Result<(), String> {
+    let Some(inner) = authority.strip_prefix('[') else {
+        return if authority.contains(['[', ']']) {
+            Err("brackets are only allowed around an ipv6 address".to_owned())
+        } else {
+            Ok(())
+        };
+    };
+    let Some((address, after)) = inner.split_once(']') else {
+        return Err("has an ipv6 host without its closing ]".to_owned());
+    };
+    if address.parse::<Ipv6Addr>().is_err() {
+        return Err(format!("[{address}] is not an ipv6 address"));
+    }
+    if !(after.is_empty() || after.starts_with(':')) {
+        return Err(format!(
+            "has {after:?} after the ipv6 host; only :port may follow it"
+        ));
+    }
+    Ok(())
 }
 
 /// The host part of `host[:port]` (IPv6 keeps its brackets).
@@ -535,6 +560,29 @@ mod tests {
         assert!(parse_endpoint("https://h:99999/event").is_err());
         assert!(parse_endpoint("https://user@h/event").is_err());
         assert!(parse_endpoint("https:///event").is_err());
+    }
+
+    #[test]
+    fn only_a_port_may_follow_a_bracketed_ipv6_host() {
+        for bad in [
+            "http://[::1]evil.com/event",
+            "https://[::1]evil.com",
+            "http://[::1].evil.com:80",
+            "http://[::1",
+            "http://[::1]:80]",
+            "https://[evil.com]/event",
+            "https://evil]com",
+            "https://a[b",
+        ] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "http://[::1]",
+            "http://[::1]:8787/event",
+            "https://[2001:db8::1]:8443",
+        ] {
+            assert!(parse_endpoint(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]
