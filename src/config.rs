@@ -292,17 +292,17 @@ impl PublishSettings {
                 }
             }
             Some(AuthMode::ApiKey) => match get("APPSYNC_API_KEY") {
-                Some(key) => Some(Auth::ApiKey(Secret::new(key.trim()))),
+                Some(key) => {
+                    header_secret("APPSYNC_API_KEY", &key, &mut problems).map(Auth::ApiKey)
+                }
                 None => {
                     problems.push(Problem::new("APPSYNC_API_KEY", "is required for API_KEY"));
                     None
                 }
             },
             Some(mode) => match get("APPSYNC_AUTH_TOKEN") {
-                Some(token) => Some(Auth::Token {
-                    mode,
-                    token: Secret::new(token.trim()),
-                }),
+                Some(token) => header_secret("APPSYNC_AUTH_TOKEN", &token, &mut problems)
+                    .map(|token| Auth::Token { mode, token }),
                 None => {
                     problems.push(Problem::new(
                         "APPSYNC_AUTH_TOKEN",
@@ -371,6 +371,22 @@ impl PublishSettings {
             }),
             _ => Err(problems),
         }
+    }
+}
+
+/// A key or token that goes into a header as is: one that is not a valid header value (a control
+/// character, an embedded newline) could never be sent, so it is a start-up problem here rather
+/// than a transport error retried on every publish. The message never echoes the value.
+fn header_secret(name: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<Secret> {
+    let value = raw.trim();
+    if http::HeaderValue::from_str(value).is_ok() {
+        Some(Secret::new(value))
+    } else {
+        problems.push(Problem::new(
+            name,
+            "is not a valid http header value (it holds a control character such as a newline)",
+        ));
+        None
     }
 }
 
@@ -723,6 +739,38 @@ mod tests {
         ])
         .unwrap();
         assert!(!format!("{s:?}").contains("da2-supersecret"));
+    }
+
+    #[test]
+    fn a_key_or_token_that_cannot_be_a_header_is_a_start_up_problem_that_hides_the_value() {
+        for (mode, variable) in [
+            ("API_KEY", "APPSYNC_API_KEY"),
+            ("OPENID_CONNECT", "APPSYNC_AUTH_TOKEN"),
+        ] {
+            for bad in [
+                "da2-sec\nret",
+                "da2-sec\rret",
+                "da2-sec\u{0}ret",
+                "da2-sec\u{7f}ret",
+            ] {
+                let problems = settings(&[
+                    ("APPSYNC_HTTP_ENDPOINT", "events.example.com"),
+                    ("APPSYNC_AUTH_MODE", mode),
+                    (variable, bad),
+                ])
+                .unwrap_err();
+                assert_eq!(locations(&problems), vec![variable], "{bad:?}");
+                assert!(!problems[0].message.contains("sec"), "{}", problems[0]);
+            }
+        }
+        // Surrounding whitespace (a trailing newline from a file) is trimmed, not a problem.
+        let s = settings(&[
+            ("APPSYNC_HTTP_ENDPOINT", "events.example.com"),
+            ("APPSYNC_AUTH_MODE", "API_KEY"),
+            ("APPSYNC_API_KEY", "da2-key\n"),
+        ])
+        .unwrap();
+        assert!(matches!(&s.auth, Auth::ApiKey(k) if k.expose() == "da2-key"));
     }
 
     #[test]

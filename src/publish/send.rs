@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::client::identity::Identity;
+use reqwest::header::HeaderValue;
 use tokio::sync::OnceCell;
 
 use crate::config::{Auth, Endpoint, PublishSettings, Secret};
@@ -47,8 +48,17 @@ enum RequestAuth {
     },
     Header {
         name: &'static str,
-        value: Secret,
+        /// Marked sensitive, so HTTP/2 never puts it in the HPACK table and `Debug` hides it.
+        /// `None` only if configuration let through a value that is not a header value.
+        value: Option<HeaderValue>,
     },
+}
+
+/// The header value of a key or token, marked sensitive.
+fn secret_header(secret: &Secret) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(secret.expose()).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// The real publisher: POSTs to the configured endpoint with the configured auth.
@@ -78,11 +88,11 @@ impl HttpPublisher {
             },
             Auth::ApiKey(key) => RequestAuth::Header {
                 name: "x-api-key",
-                value: key.clone(),
+                value: secret_header(key),
             },
             Auth::Token { token, .. } => RequestAuth::Header {
                 name: "authorization",
-                value: token.clone(),
+                value: secret_header(token),
             },
         };
         Self {
@@ -141,7 +151,13 @@ impl HttpPublisher {
                 }
             }
             RequestAuth::Header { name, value } => {
-                request = request.header(*name, value.expose());
+                // Configuration refuses such values at start-up; never retried if one got here.
+                let Some(value) = value else {
+                    return Err(SendError::Signing(format!(
+                        "the {name} value is not a valid http header value"
+                    )));
+                };
+                request = request.header(*name, value.clone());
             }
         }
         let response = request.body(body).send().await.map_err(transport)?;
@@ -203,5 +219,23 @@ impl Publisher for HttpPublisher {
             Ok(result) => result,
             Err(_) => Err(SendError::Timeout),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_and_tokens_go_out_as_sensitive_header_values() {
+        let value = secret_header(&Secret::new("da2-key")).unwrap();
+        assert!(value.is_sensitive());
+        assert_eq!(value.to_str().unwrap(), "da2-key");
+        assert!(!format!("{value:?}").contains("da2-key"));
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_a_header_gives_none_instead_of_a_panic() {
+        assert!(secret_header(&Secret::new("a\nb")).is_none());
     }
 }
