@@ -123,7 +123,14 @@ pub async fn handle(event: LambdaEvent<Value>, app: &App) -> Result<Value, Handl
     let (payload, context) = event.into_parts();
     let span = info_span!("invocation", request_id = %context.request_id);
     async move {
-        let invocation = parse_invocation(payload)?;
+        let invocation = match parse_invocation(payload) {
+            Ok(invocation) => invocation,
+            Err(e) => {
+                let error = HandlerError::from(e);
+                log_rejected(&error);
+                return Err(error);
+            }
+        };
         let source = invocation.source;
         let deadline = deadline(context.deadline, app.deadline_margin);
         tracing::debug!(
@@ -240,6 +247,16 @@ fn log_report(source: Source, report: &Report) {
         retries = s.retries,
         unmatched = s.unmatched,
         "invocation done"
+    );
+}
+
+/// The summary line of an invocation refused before any record was read: still one per
+/// invocation, with the error type alarms match and what was expected.
+fn log_rejected(error: &HandlerError) {
+    warn!(
+        error_type = error.error_type(),
+        error = %error,
+        "invocation rejected"
     );
 }
 

@@ -178,6 +178,8 @@ async fn a_failed_eventbridge_publish_is_a_lambda_error_saying_what_failed() {
 
 #[tokio::test]
 async fn a_payload_of_neither_shape_is_an_error_saying_what_was_expected() {
+    let logs = CapturedLogs::default();
+    let _guard = logs.install();
     let server = local_server().await;
     let app = app(&server, &[]);
     let err = handle(invocation(json!({"hello": "world"}), BUDGET), &app)
@@ -188,6 +190,24 @@ async fn a_payload_of_neither_shape_is_an_error_saying_what_was_expected() {
     assert_eq!(diagnostic.error_type, "UnrecognisedPayload");
     assert!(!diagnostic.error_message.is_empty());
     assert!(server.requests().is_empty());
+    // Still one summary line for the invocation, at warn, saying what was expected.
+    let text = logs.text();
+    let summaries: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("invocation rejected"))
+        .collect();
+    assert_eq!(summaries.len(), 1, "{text}");
+    assert!(summaries[0].contains("WARN"), "{}", summaries[0]);
+    assert!(
+        summaries[0].contains("error_type=\"UnrecognisedPayload\""),
+        "{}",
+        summaries[0]
+    );
+    assert!(
+        summaries[0].contains("expected an EventBridge event"),
+        "{}",
+        summaries[0]
+    );
 }
 
 #[tokio::test]
