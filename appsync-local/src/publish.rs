@@ -2,7 +2,7 @@
 //! AppSync's rules, and the success and error response shapes.
 //!
 //! Status codes for errors are UNVERIFIED (the protocol notes source only the body shapes and
-//! `errorType` names); the choices here are documented in `docs/appsync-local.md`.
+//! `errorType` names); the choices here are documented in the README section "appsync-local".
 
 use serde::Serialize;
 use serde_json::Value;

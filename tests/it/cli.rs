@@ -102,7 +102,7 @@ fn usage_errors_exit_two_and_help_exits_zero() {
 
 #[test]
 fn the_route_output_in_docs_is_what_the_binary_prints() {
-    let docs = std::fs::read_to_string(repo_path("docs/rules.md")).unwrap();
+    let docs = std::fs::read_to_string(repo_path("README.md")).unwrap();
     for path in crate::helpers::sample_events() {
         let name = format!("events/{}", path.file_name().unwrap().to_str().unwrap());
         let out = bridge(&["route", &name, "--rules", "rules.yaml"], &[]);
@@ -113,7 +113,7 @@ fn the_route_output_in_docs_is_what_the_binary_prints() {
         );
         assert!(
             docs.contains(&block),
-            "docs/rules.md is stale for {name}; regenerate its route output:\n{block}"
+            "README.md is stale for {name}; regenerate its route output:\n{block}"
         );
     }
 }
