@@ -5,10 +5,51 @@
 //! are configuration, so their number is fixed). Channels are never a dimension: they are
 //! rendered from event data and would explode the metric count.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
 use serde_json::{Map, Value, json};
 
 use crate::limits::MAX_EMF_VALUES;
 use crate::relay::Stats;
+
+/// Where an invocation's EMF lines go.
+#[derive(Debug, Clone, Default)]
+pub enum MetricsSink {
+    /// Standard output, which Lambda ships to CloudWatch Logs, where the lines become metrics.
+    #[default]
+    Stdout,
+    /// Nowhere: the CLI's `invoke` and the demo keep stdout for their own output.
+    Off,
+    /// Kept in memory, so tests can parse exactly what an invocation emitted.
+    Memory(Arc<Mutex<Vec<String>>>),
+}
+
+impl MetricsSink {
+    /// False when lines would be thrown away, so callers can skip building them.
+    pub fn is_on(&self) -> bool {
+        !matches!(self, MetricsSink::Off)
+    }
+
+    /// Writes the lines. Metrics are best effort: a closed stdout or a poisoned lock never fails
+    /// an invocation.
+    pub fn write(&self, lines: Vec<String>) {
+        match self {
+            MetricsSink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                for line in lines {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            MetricsSink::Off => {}
+            MetricsSink::Memory(kept) => {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.extend(lines);
+                }
+            }
+        }
+    }
+}
 
 /// The EMF lines for one invocation: one function-level line, then one line per rule that
 /// published or failed events. Each line is one JSON document.
