@@ -18,6 +18,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use appsync_bridge::config::Config;
 use appsync_bridge::handler::{App, handle};
+use appsync_bridge::metrics::MetricsSink;
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use lambda_runtime::{Context, LambdaEvent};
@@ -116,7 +117,7 @@ async fn main() -> Result<(), Error> {
             _ => None,
         }
     };
-    let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(false);
+    let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(MetricsSink::Off);
 
     for sample in SAMPLES {
         let payload: Value = serde_json::from_slice(&std::fs::read(format!("{root}/{sample}"))?)?;

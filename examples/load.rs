@@ -36,8 +36,8 @@
 //!   invocations (the handler, reqwest and hyper; 10 ms clock ticks, so meaningful for large
 //!   batches only).
 //!
-//! The handler's CloudWatch EMF metrics lines are off unless `--metrics` is given (then they go
-//! to stdout, as in Lambda, between the table's rows).
+//! The handler's CloudWatch EMF metrics lines are built but kept in memory unless `--metrics` is
+//! given (then they go to stdout, as in Lambda, between the table's rows).
 
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -45,6 +45,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use appsync_bridge::config::Config;
 use appsync_bridge::handler::{App, handle};
 use appsync_bridge::input::Payload;
+use appsync_bridge::metrics::MetricsSink;
 use axum::serve::ListenerExt;
 use clap::Parser;
 use lambda_runtime::{Context, LambdaEvent};
@@ -76,8 +77,8 @@ struct Args {
     /// Append one JSON line per cell to this file.
     #[arg(long)]
     json: Option<std::path::PathBuf>,
-    /// Let the handler write its EMF metrics lines to stdout, as in Lambda (off by default so the
-    /// table stays readable; the cost of building them is small next to publishing).
+    /// Let the handler write its EMF metrics lines to stdout, as in Lambda (by default they are
+    /// built but kept in memory, so the table stays readable).
     #[arg(long)]
     metrics: bool,
 }
@@ -351,7 +352,15 @@ async fn main() -> Result<(), Error> {
             };
             // One App per concurrency, as one deployed function: its pool is reused across
             // the cell's invocations.
-            let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(args.metrics);
+            // The EMF lines are always built (their cost is part of the handler's); without
+            // `--metrics` they are kept in memory and dropped after each cell.
+            let kept: Arc<Mutex<Vec<String>>> = Arc::default();
+            let sink = if args.metrics {
+                MetricsSink::Stdout
+            } else {
+                MetricsSink::Memory(kept.clone())
+            };
+            let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(sink);
             for &records in &args.records {
                 let payload = batch(records, args.symbols);
                 invoke(&app, &payload).await?;
@@ -370,6 +379,7 @@ async fn main() -> Result<(), Error> {
                     (cpu_s("/proc/self/stat") - cpu_before) - (local.cpu_s() - server_before);
                 let cpu_us_per_event =
                     bridge_cpu_s * 1e6 / (records as f64 * args.repeat.max(1) as f64);
+                kept.lock().unwrap_or_else(PoisonError::into_inner).clear();
                 let mut timings = local.take_timings();
                 timings.sort_by(f64::total_cmp);
                 let runs = walls.len() as f64;

@@ -23,6 +23,7 @@ use crate::config::{Config, ConfigError, Lookup, Problem, env_lookup};
 use crate::handler::{App, handle};
 use crate::input::{Source, parse_invocation};
 use crate::limits::MAX_EVENT_BYTES;
+use crate::metrics::MetricsSink;
 use crate::route::route as route_document;
 use crate::rules::{RULES_FILE_VAR, RULES_VAR, RuleSet};
 
@@ -361,7 +362,7 @@ pub async fn invoke(
         }
     };
     let app = match App::new(config) {
-        Ok(app) => app.with_metrics(false),
+        Ok(app) => app.with_metrics(MetricsSink::Off),
         Err(e) => {
             let _ = writeln!(err, "error: {e}");
             return Exit::Usage;

@@ -4,7 +4,7 @@
 //! The variable names are the contract in `../shared/design.md` ("Configuration contract").
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
 use crate::rules::RuleSet;
@@ -292,17 +292,17 @@ impl PublishSettings {
                 }
             }
             Some(AuthMode::ApiKey) => match get("APPSYNC_API_KEY") {
-                Some(key) => Some(Auth::ApiKey(Secret::new(key.trim()))),
+                Some(key) => {
+                    header_secret("APPSYNC_API_KEY", &key, &mut problems).map(Auth::ApiKey)
+                }
                 None => {
                     problems.push(Problem::new("APPSYNC_API_KEY", "is required for API_KEY"));
                     None
                 }
             },
             Some(mode) => match get("APPSYNC_AUTH_TOKEN") {
-                Some(token) => Some(Auth::Token {
-                    mode,
-                    token: Secret::new(token.trim()),
-                }),
+                Some(token) => header_secret("APPSYNC_AUTH_TOKEN", &token, &mut problems)
+                    .map(|token| Auth::Token { mode, token }),
                 None => {
                     problems.push(Problem::new(
                         "APPSYNC_AUTH_TOKEN",
@@ -374,6 +374,22 @@ impl PublishSettings {
     }
 }
 
+/// A key or token that goes into a header as is: one that is not a valid header value (a control
+/// character, an embedded newline) could never be sent, so it is a start-up problem here rather
+/// than a transport error retried on every publish. The message never echoes the value.
+fn header_secret(name: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<Secret> {
+    let value = raw.trim();
+    if http::HeaderValue::from_str(value).is_ok() {
+        Some(Secret::new(value))
+    } else {
+        problems.push(Problem::new(
+            name,
+            "is not a valid http header value (it holds a control character such as a newline)",
+        ));
+        None
+    }
+}
+
 /// Normalises `https://host/event`, `https://host` or a bare host to `https://host/event`.
 /// `http://` is accepted only for loopback hosts (the local server).
 pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
@@ -401,6 +417,7 @@ pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
         return Err("must be a plain host, without user, query or spaces".to_owned());
     }
     let mut authority = authority.to_ascii_lowercase();
+    check_brackets(&authority)?;
     // The HTTP client drops a default port from `Host`; SigV4 signs `Host`, so drop it here too.
     let default_port = if scheme == "https" { ":443" } else { ":80" };
     if let Some(stripped) = authority.strip_suffix(default_port)
@@ -426,6 +443,30 @@ pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
         url: format!("{scheme}://{authority}/event"),
         authority,
     })
+}
+
+/// Brackets only around an IPv6 address, followed by nothing or `:port`: `[::1]evil.com` would
+/// otherwise pass as the loopback host while the client connects elsewhere (or fails).
+fn check_brackets(authority: &str) -> Result<(), String> {
+    let Some(inner) = authority.strip_prefix('[') else {
+        return if authority.contains(['[', ']']) {
+            Err("brackets are only allowed around an ipv6 address".to_owned())
+        } else {
+            Ok(())
+        };
+    };
+    let Some((address, after)) = inner.split_once(']') else {
+        return Err("has an ipv6 host without its closing ]".to_owned());
+    };
+    if address.parse::<Ipv6Addr>().is_err() {
+        return Err(format!("[{address}] is not an ipv6 address"));
+    }
+    if !(after.is_empty() || after.starts_with(':')) {
+        return Err(format!(
+            "has {after:?} after the ipv6 host; only :port may follow it"
+        ));
+    }
+    Ok(())
 }
 
 /// The host part of `host[:port]` (IPv6 keeps its brackets).
@@ -535,6 +576,29 @@ mod tests {
         assert!(parse_endpoint("https://h:99999/event").is_err());
         assert!(parse_endpoint("https://user@h/event").is_err());
         assert!(parse_endpoint("https:///event").is_err());
+    }
+
+    #[test]
+    fn only_a_port_may_follow_a_bracketed_ipv6_host() {
+        for bad in [
+            "http://[::1]evil.com/event",
+            "https://[::1]evil.com",
+            "http://[::1].evil.com:80",
+            "http://[::1",
+            "http://[::1]:80]",
+            "https://[evil.com]/event",
+            "https://evil]com",
+            "https://a[b",
+        ] {
+            assert!(parse_endpoint(bad).is_err(), "{bad}");
+        }
+        for ok in [
+            "http://[::1]",
+            "http://[::1]:8787/event",
+            "https://[2001:db8::1]:8443",
+        ] {
+            assert!(parse_endpoint(ok).is_ok(), "{ok}");
+        }
     }
 
     #[test]
@@ -675,6 +739,38 @@ mod tests {
         ])
         .unwrap();
         assert!(!format!("{s:?}").contains("da2-supersecret"));
+    }
+
+    #[test]
+    fn a_key_or_token_that_cannot_be_a_header_is_a_start_up_problem_that_hides_the_value() {
+        for (mode, variable) in [
+            ("API_KEY", "APPSYNC_API_KEY"),
+            ("OPENID_CONNECT", "APPSYNC_AUTH_TOKEN"),
+        ] {
+            for bad in [
+                "da2-sec\nret",
+                "da2-sec\rret",
+                "da2-sec\u{0}ret",
+                "da2-sec\u{7f}ret",
+            ] {
+                let problems = settings(&[
+                    ("APPSYNC_HTTP_ENDPOINT", "events.example.com"),
+                    ("APPSYNC_AUTH_MODE", mode),
+                    (variable, bad),
+                ])
+                .unwrap_err();
+                assert_eq!(locations(&problems), vec![variable], "{bad:?}");
+                assert!(!problems[0].message.contains("sec"), "{}", problems[0]);
+            }
+        }
+        // Surrounding whitespace (a trailing newline from a file) is trimmed, not a problem.
+        let s = settings(&[
+            ("APPSYNC_HTTP_ENDPOINT", "events.example.com"),
+            ("APPSYNC_AUTH_MODE", "API_KEY"),
+            ("APPSYNC_API_KEY", "da2-key\n"),
+        ])
+        .unwrap();
+        assert!(matches!(&s.auth, Auth::ApiKey(k) if k.expose() == "da2-key"));
     }
 
     #[test]

@@ -1,7 +1,6 @@
 //! The Lambda handler: the application built once at init, and one plain `async fn` per invocation
 //! that answers SQS with `batchItemFailures` and EventBridge with a summary or an error.
 
-use std::io::Write;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -13,7 +12,7 @@ use tracing::{Instrument, info, info_span, warn};
 
 use crate::config::Config;
 use crate::input::{Payload, PayloadError, Source, read_payload};
-use crate::metrics::emf_lines;
+use crate::metrics::{MetricsSink, emf_lines};
 use crate::publish::send::{ClientError, HttpPublisher};
 use crate::relay::{RecordOutcome, RelaySettings, Report, relay};
 use crate::rules::RuleSet;
@@ -34,8 +33,8 @@ pub struct App {
     settings: RelaySettings,
     deadline_margin: Duration,
     metrics_namespace: String,
-    /// Whether invocations write their EMF metrics line to stdout (on in Lambda).
-    metrics: bool,
+    /// Where invocations write their EMF metrics lines (stdout in Lambda).
+    metrics: MetricsSink,
 }
 
 /// Init failed after configuration was valid.
@@ -58,7 +57,7 @@ impl App {
             settings: RelaySettings::from_tuning(&config.publish.tuning),
             deadline_margin: config.publish.tuning.deadline_margin,
             metrics_namespace: config.publish.metrics_namespace,
-            metrics: true,
+            metrics: MetricsSink::Stdout,
         })
     }
 
@@ -68,10 +67,10 @@ impl App {
         self
     }
 
-    /// Turns the per-invocation EMF metrics lines on stdout on or off. In Lambda they feed
-    /// CloudWatch; the CLI's `invoke`, the demo and tests keep stdout for their own output.
-    pub fn with_metrics(mut self, enabled: bool) -> App {
-        self.metrics = enabled;
+    /// Sends the per-invocation EMF metrics lines elsewhere than stdout (off for the CLI's
+    /// `invoke` and the demo, in memory for tests).
+    pub fn with_metrics(mut self, sink: MetricsSink) -> App {
+        self.metrics = sink;
         self
     }
 
@@ -129,7 +128,14 @@ pub async fn handle<T: Into<Payload>>(
     let (payload, context) = event.into_parts();
     let span = info_span!("invocation", request_id = %context.request_id);
     async move {
-        let invocation = read_payload(payload.into())?;
+        let invocation = match read_payload(payload.into()) {
+            Ok(invocation) => invocation,
+            Err(e) => {
+                let error = HandlerError::from(e);
+                log_rejected(&error);
+                return Err(error);
+            }
+        };
         let source = invocation.source;
         let deadline = deadline(context.deadline, app.deadline_margin);
         tracing::debug!(
@@ -148,8 +154,8 @@ pub async fn handle<T: Into<Payload>>(
         )
         .await;
         log_report(source, &report);
-        if app.metrics {
-            emit_metrics(&app.metrics_namespace, &report);
+        if app.metrics.is_on() {
+            emit_metrics(&app.metrics, &app.metrics_namespace, &report);
         }
         answer(source, &report)
     }
@@ -249,16 +255,22 @@ fn log_report(source: Source, report: &Report) {
     );
 }
 
-fn emit_metrics(namespace: &str, report: &Report) {
+/// The summary line of an invocation refused before any record was read: still one per
+/// invocation, with the error type alarms match and what was expected.
+fn log_rejected(error: &HandlerError) {
+    warn!(
+        error_type = error.error_type(),
+        error = %error,
+        "invocation rejected"
+    );
+}
+
+fn emit_metrics(sink: &MetricsSink, namespace: &str, report: &Report) {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(0))
         .unwrap_or(0);
-    let mut out = std::io::stdout().lock();
-    for line in emf_lines(namespace, &report.stats, now_ms) {
-        // A closed stdout must not fail the invocation; metrics are best effort.
-        let _ = writeln!(out, "{line}");
-    }
+    sink.write(emf_lines(namespace, &report.stats, now_ms));
 }
 
 #[cfg(test)]

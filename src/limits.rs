@@ -22,6 +22,10 @@ pub const MAX_INVOCATION_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 /// 240 KB each plus the envelope bounds what we ever send.
 pub const MAX_PUBLISH_REQUEST_BYTES: usize = MAX_EVENTS_PER_PUBLISH * (MAX_EVENT_BYTES + 16) + 1024;
 
+/// CloudWatch Embedded Metric Format accepts at most 100 values in one metric's array; a document
+/// with more is rejected whole, so longer series are split across documents.
+pub const MAX_EMF_VALUES: usize = 100;
+
 /// Returns true when `segment` satisfies AppSync's channel segment rule.
 pub fn is_valid_segment(segment: &str) -> bool {
     let bytes = segment.as_bytes();

@@ -5,13 +5,66 @@
 //! are configuration, so their number is fixed). Channels are never a dimension: they are
 //! rendered from event data and would explode the metric count.
 
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
 use serde_json::{Map, Value, json};
 
+use crate::limits::MAX_EMF_VALUES;
 use crate::relay::Stats;
+
+/// Where an invocation's EMF lines go.
+#[derive(Debug, Clone, Default)]
+pub enum MetricsSink {
+    /// Standard output, which Lambda ships to CloudWatch Logs, where the lines become metrics.
+    #[default]
+    Stdout,
+    /// Nowhere: the CLI's `invoke` and the demo keep stdout for their own output.
+    Off,
+    /// Kept in memory, so tests can parse exactly what an invocation emitted.
+    Memory(Arc<Mutex<Vec<String>>>),
+}
+
+impl MetricsSink {
+    /// False when lines would be thrown away, so callers can skip building them.
+    pub fn is_on(&self) -> bool {
+        !matches!(self, MetricsSink::Off)
+    }
+
+    /// Writes the lines. Metrics are best effort: a closed stdout or a poisoned lock never fails
+    /// an invocation.
+    pub fn write(&self, lines: Vec<String>) {
+        match self {
+            MetricsSink::Stdout => {
+                let mut out = std::io::stdout().lock();
+                for line in lines {
+                    let _ = writeln!(out, "{line}");
+                }
+            }
+            MetricsSink::Off => {}
+            MetricsSink::Memory(kept) => {
+                if let Ok(mut kept) = kept.lock() {
+                    kept.extend(lines);
+                }
+            }
+        }
+    }
+}
 
 /// The EMF lines for one invocation: one function-level line, then one line per rule that
 /// published or failed events. Each line is one JSON document.
+///
+/// The function-level line carries at most [`MAX_EMF_VALUES`] `PublishLatency` values; the rest
+/// follow in extra lines of at most as many that declare only `PublishLatency`, so CloudWatch
+/// rejects none of them.
 pub fn emf_lines(namespace: &str, stats: &Stats, timestamp_ms: u64) -> Vec<String> {
+    let latencies: Vec<f64> = stats
+        .latencies_ms
+        .iter()
+        .map(|ms| (ms * 1000.0).round() / 1000.0)
+        .collect();
+    let mut chunks = latencies.chunks(MAX_EMF_VALUES);
+    let first: &[f64] = chunks.next().unwrap_or(&[]);
     let mut lines = Vec::with_capacity(1 + stats.per_rule.len());
     let function = json!({
         "_aws": {
@@ -34,9 +87,23 @@ pub fn emf_lines(namespace: &str, stats: &Stats, timestamp_ms: u64) -> Vec<Strin
         "RecordsFailed": stats.records_failed,
         "Retries": stats.retries,
         "Unmatched": stats.unmatched,
-        "PublishLatency": stats.latencies_ms.iter().map(|ms| (ms * 1000.0).round() / 1000.0).collect::<Vec<f64>>(),
+        "PublishLatency": first,
     });
     lines.push(function.to_string());
+    for more in chunks {
+        let line = json!({
+            "_aws": {
+                "Timestamp": timestamp_ms,
+                "CloudWatchMetrics": [{
+                    "Namespace": namespace,
+                    "Dimensions": [[]],
+                    "Metrics": [{"Name": "PublishLatency", "Unit": "Milliseconds"}],
+                }],
+            },
+            "PublishLatency": more,
+        });
+        lines.push(line.to_string());
+    }
     for (rule, counts) in &stats.per_rule {
         let mut line = Map::new();
         line.insert(
@@ -122,5 +189,55 @@ mod tests {
         assert_eq!(r["EventsPublished"], 3);
         assert_eq!(r["EventsFailed"], 1);
         assert!(!lines.iter().any(|l| l.contains("\"Channel\"")));
+    }
+
+    #[test]
+    fn latencies_are_split_into_documents_of_at_most_a_hundred_values() {
+        let latencies: Vec<f64> = (0..250).map(f64::from).collect();
+        let mut stats = Stats {
+            records: 1,
+            latencies_ms: latencies.clone(),
+            ..Stats::default()
+        };
+        stats.per_rule.insert("r".into(), RuleStats::default());
+        let lines = emf_lines("NS", &stats, 1);
+        let docs: Vec<Value> = lines
+            .iter()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let with_latency: Vec<&Value> = docs
+            .iter()
+            .filter(|d| d.get("PublishLatency").is_some())
+            .collect();
+        let sizes: Vec<usize> = with_latency
+            .iter()
+            .map(|d| d["PublishLatency"].as_array().unwrap().len())
+            .collect();
+        assert_eq!(sizes, vec![100, 100, 50]);
+        let all: Vec<f64> = with_latency
+            .iter()
+            .flat_map(|d| d["PublishLatency"].as_array().unwrap().clone())
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        assert_eq!(all, latencies);
+        assert_eq!(with_latency[0]["RecordsIn"], 1);
+        for extra in &with_latency[1..] {
+            let metrics = &extra["_aws"]["CloudWatchMetrics"][0];
+            assert_eq!(metrics["Namespace"], "NS");
+            assert_eq!(
+                metrics["Metrics"],
+                json!([{"Name": "PublishLatency", "Unit": "Milliseconds"}])
+            );
+            assert!(extra.get("RecordsIn").is_none());
+        }
+        // Every array in every document stays within the limit.
+        for d in &docs {
+            for v in d.as_object().unwrap().values() {
+                if let Some(a) = v.as_array() {
+                    assert!(a.len() <= MAX_EMF_VALUES);
+                }
+            }
+        }
+        assert_eq!(docs.len(), 4, "three latency documents and one rule line");
     }
 }

@@ -505,9 +505,24 @@ async fn run_group<P: Publisher>(
             }
         }
 
+        // The byte cap can split a segment into several requests. They go in order and stop at
+        // the first one with a failure: a later request would publish group traffic after the
+        // group has already failed.
         let mut results: Vec<EventResult> = Vec::with_capacity(segment.len());
+        let mut request_failed = false;
         for chunk in batch::plan(segment).channels.into_iter().flatten() {
+            if request_failed {
+                results.extend(chunk.events.into_iter().map(|e| EventResult {
+                    origin: e.origin,
+                    channel: e.channel,
+                    result: Err(
+                        "not published: an earlier request of the message group failed".to_owned(),
+                    ),
+                }));
+                continue;
+            }
             let sent = send_with_retries(ctx, &chunk.channel, &chunk.events, true).await;
+            request_failed = sent.iter().any(Result::is_err);
             results.extend(
                 chunk
                     .events
@@ -558,7 +573,8 @@ fn single_channel(events: &[OutgoingEvent]) -> Option<&str> {
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
 /// `ordered` (FIFO): a failed event is retried only when no later event of the request was
-/// delivered, so a retry never lands after a later event of its message group.
+/// delivered and no earlier one failed for good, so a retry never lands after a later event of
+/// its message group nor after the group has failed.
 async fn send_with_retries<P: Publisher>(
     ctx: &Ctx<'_, P>,
     channel: &str,
@@ -633,11 +649,32 @@ async fn send_with_retries<P: Publisher>(
             if retry.is_empty() || matches!(action, RetryAction::Done | RetryAction::GiveUp) {
                 break;
             }
-            let give_up = |results: &mut Vec<Option<Result<(), String>>>, why: &str| {
-                for slot in &retry {
-                    let reason = last_failure.get(slot).cloned().unwrap_or_default();
-                    results[*slot] = Some(Err(format!("{reason} ({why})")));
+            let give_up_slots =
+                |results: &mut Vec<Option<Result<(), String>>>, slots: &[usize], why: &str| {
+                    for slot in slots {
+                        let reason = last_failure.get(slot).cloned().unwrap_or_default();
+                        results[*slot] = Some(Err(format!("{reason} ({why})")));
+                    }
+                };
+            // FIFO: once an event of the request has failed for good, the group has failed; a
+            // retry of a later event would publish group traffic after that failure.
+            if ordered
+                && let Some(first_failed) = results.iter().position(|x| matches!(x, Some(Err(_))))
+            {
+                let (keep, after): (Vec<usize>, Vec<usize>) =
+                    retry.into_iter().partition(|&slot| slot < first_failed);
+                give_up_slots(
+                    &mut results,
+                    &after,
+                    "not retried: an earlier event of the message group failed",
+                );
+                retry = keep;
+                if retry.is_empty() {
+                    break;
                 }
+            }
+            let give_up = |results: &mut Vec<Option<Result<(), String>>>, why: &str| {
+                give_up_slots(results, &retry, why);
             };
             if ordered
                 && retry.iter().any(|&r| {
@@ -929,6 +966,56 @@ mod tests {
         assert_eq!(fake.requests()[0].events.len(), 3);
         assert_eq!(failed_ids(&report), vec!["m1", "m2"]);
         assert!(reasons(&report, 2)[0].contains("delivered, but reported failed"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_a_segment_split_by_the_byte_cap_stops_at_its_first_failed_request() {
+        // Each event text is ~240 KB of `\"`, which doubles when escaped into the body: ~480 KB
+        // per event, so the byte cap splits the group's segment into requests of two and one.
+        let big = |tag: &str| json!(format!("{tag}{}", "\"".repeat(120_000)));
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", big("a0"))]),
+            record(1, Some("A"), vec![routed("r", "/o/1", big("a1"))]),
+            record(2, Some("A"), vec![routed("r", "/o/1", big("a2"))]),
+        ];
+        let fake = FakePublisher::new().script([Scripted::Status(400)]);
+        let report = run(records, &fake).await;
+        let requests = fake.requests();
+        assert_eq!(requests.len(), 1, "only the first request is sent");
+        assert_eq!(requests[0].events.len(), 2);
+        assert_eq!(failed_ids(&report), vec!["m0", "m1", "m2"]);
+        assert!(reasons(&report, 1)[0].contains("http 400"));
+        assert_eq!(
+            reasons(&report, 2),
+            vec!["not published: an earlier request of the message group failed"]
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_an_event_after_a_final_failure_is_not_retried() {
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+            record(1, Some("A"), vec![routed("r", "/o/1", json!("a1"))]),
+        ];
+        let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+        let report = run(records, &fake).await;
+        assert_eq!(fake.requests().len(), 1, "no retry request");
+        assert_eq!(failed_ids(&report), vec!["m0", "m1"]);
+        assert!(reasons(&report, 0)[0].contains("400"));
+        assert!(
+            reasons(&report, 1)[0].contains("an earlier event of the message group failed"),
+            "{:?}",
+            reasons(&report, 1)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unordered_events_are_retried_whatever_failed_before_them() {
+        let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+        let report = run(vec![one(0, "/a"), one(1, "/a")], &fake).await;
+        assert_eq!(fake.requests().len(), 2);
+        assert_eq!(fake.requests()[1].events, vec![r#"{"n":1}"#]);
+        assert_eq!(failed_ids(&report), vec!["m0"]);
     }
 
     #[tokio::test(start_paused = true)]

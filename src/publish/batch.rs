@@ -85,11 +85,14 @@ pub fn plan(events: Vec<OutgoingEvent>) -> Plan {
     Plan { channels, rejected }
 }
 
+/// The fixed bytes of a publish body ([`build::body`](crate::publish::build::body)) around the
+/// encoded channel and the events: `{"channel":` + `,"events":[` + `]}`.
+const BODY_ENVELOPE_BYTES: usize = r#"{"channel":,"events":[]}"#.len();
+
 /// Splits one channel's events (already size-checked) into requests of at most five events and
 /// at most [`MAX_PUBLISH_REQUEST_BYTES`] of body.
 pub fn chunk(channel: &str, events: Vec<OutgoingEvent>) -> Vec<Chunk> {
-    // `{"channel":"..","events":[` + `]}` plus the channel's own escaping.
-    let envelope = 24 + encoded_len(channel);
+    let envelope = BODY_ENVELOPE_BYTES + encoded_len(channel);
     let mut chunks: Vec<Chunk> = Vec::new();
     let mut current: Vec<OutgoingEvent> = Vec::new();
     let mut size = envelope;
@@ -204,6 +207,14 @@ mod tests {
             assert!(build::body(&c.channel, &texts).len() <= MAX_PUBLISH_REQUEST_BYTES);
         }
         assert_eq!(chunks.iter().map(|c| c.events.len()).sum::<usize>(), 5);
+    }
+
+    #[test]
+    fn the_envelope_size_matches_the_built_body() {
+        for channel in ["/a", "/orders/c-1"] {
+            let empty = build::body(channel, &[]);
+            assert_eq!(empty.len(), BODY_ENVELOPE_BYTES + encoded_len(channel));
+        }
     }
 
     #[test]

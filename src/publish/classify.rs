@@ -8,6 +8,7 @@
 //! official clients; the status ↔ error mapping is UNVERIFIED).
 
 use serde::Deserialize;
+use serde_json::Value;
 
 use crate::publish::{RawResponse, SendError};
 
@@ -35,20 +36,11 @@ pub fn is_retryable_status(status: u16) -> bool {
     status == 429 || ((500..=599).contains(&status) && status != 501)
 }
 
+/// A 2xx body; `successful` is skipped unread (every event not in `failed` is delivered).
 #[derive(Deserialize)]
 struct Success {
     #[serde(default)]
-    failed: Vec<FailedEntry>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FailedEntry {
-    index: Option<usize>,
-    code: Option<serde_json::Value>,
-    error_code: Option<serde_json::Value>,
-    message: Option<String>,
-    error_message: Option<String>,
+    failed: Value,
 }
 
 #[derive(Deserialize)]
@@ -81,20 +73,31 @@ fn all_failed(events: usize, reason: String, retryable: bool) -> Vec<EventOutcom
 }
 
 fn classify_success(events: usize, response: &RawResponse) -> Vec<EventOutcome> {
-    let mut outcomes = vec![EventOutcome::Delivered; events];
+    let delivered = vec![EventOutcome::Delivered; events];
     // A 2xx whose body we cannot read still means AppSync accepted the request: treat every event
     // as delivered rather than re-send (and duplicate) them.
     let Ok(body) = serde_json::from_slice::<Success>(&response.body) else {
-        return outcomes;
+        return delivered;
     };
-    for entry in body.failed {
-        let code = entry
-            .code
-            .as_ref()
-            .or(entry.error_code.as_ref())
-            .and_then(code_of);
-        let message = entry.message.or(entry.error_message);
-        let reason = match (code, &message) {
+    // Read `failed` leniently (its entries' field names and types are UNVERIFIED, see the module
+    // comment): a strict schema would reject the whole body over one odd field and report a loss
+    // as delivered. Only an absent, null or empty `failed` means every event was accepted.
+    let entries = match body.failed {
+        Value::Null => return delivered,
+        Value::Array(entries) => entries,
+        other => {
+            let reason = format!(
+                "appsync answered with a failed list that is not an array ({})",
+                kind(&other)
+            );
+            return all_failed(events, reason, false);
+        }
+    };
+    let mut outcomes = delivered;
+    for entry in &entries {
+        let code = either(entry, "code", "errorCode", code_of);
+        let message = either(entry, "message", "errorMessage", Value::as_str);
+        let reason = match (code, message) {
             (Some(c), Some(m)) => format!("appsync failed the event: {c} {m}"),
             (Some(c), None) => format!("appsync failed the event: {c}"),
             (None, Some(m)) => format!("appsync failed the event: {m}"),
@@ -105,7 +108,7 @@ fn classify_success(events: usize, response: &RawResponse) -> Vec<EventOutcome> 
         // trigger's own retry (SQS redelivery, Lambda async retry) applies.
         let retryable = code.is_some_and(is_retryable_status);
         let failure = EventOutcome::Failed(Failure { reason, retryable });
-        match entry.index {
+        match entry.get("index").and_then(index_of) {
             Some(i) if i < events => outcomes[i] = failure,
             // An entry we cannot place: fail every event rather than report a loss as delivered.
             _ => return vec![failure; events],
@@ -114,10 +117,44 @@ fn classify_success(events: usize, response: &RawResponse) -> Vec<EventOutcome> 
     outcomes
 }
 
-fn code_of(value: &serde_json::Value) -> Option<u16> {
+/// The first of a failed entry's two spellings that reads as a `T` (an entry that is not an
+/// object has neither).
+fn either<'a, T>(
+    entry: &'a Value,
+    name: &str,
+    alternative: &str,
+    read: impl Fn(&'a Value) -> Option<T>,
+) -> Option<T> {
+    entry
+        .get(name)
+        .and_then(&read)
+        .or_else(|| entry.get(alternative).and_then(&read))
+}
+
+/// An event index written as a number or a numeric string.
+fn index_of(value: &Value) -> Option<usize> {
     match value {
-        serde_json::Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
-        serde_json::Value::String(s) => s.trim().parse().ok(),
+        Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn code_of(value: &Value) -> Option<u16> {
+    match value {
+        Value::Number(n) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+        Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
 }
@@ -195,6 +232,71 @@ mod tests {
         assert!(out.iter().all(|o| failed(o).is_some_and(|f| f.retryable)));
         let r = response(200, r#"{"failed":[{"index":7,"code":400}]}"#);
         assert!(classify(2, &r).iter().all(|o| failed(o).is_some()));
+    }
+
+    #[test]
+    fn failed_entries_with_numeric_strings_and_odd_field_types_are_still_read() {
+        let r = response(
+            200,
+            r#"{"failed":[
+                {"index":"1","code":"429","message":{"nested":true},"errorMessage":"slow"},
+                {"index":2,"code":[1],"message":7}]}"#,
+        );
+        let out = classify(3, &r);
+        assert_eq!(out[0], EventOutcome::Delivered);
+        let f1 = failed(&out[1]).unwrap();
+        assert_eq!(f1.reason, "appsync failed the event: 429 slow");
+        assert!(f1.retryable);
+        let f2 = failed(&out[2]).unwrap();
+        assert_eq!(f2.reason, "appsync failed the event");
+        assert!(!f2.retryable);
+    }
+
+    #[test]
+    fn a_failed_entry_that_cannot_be_placed_fails_every_event_whatever_its_shape() {
+        for entry in [
+            r#""boom""#,
+            "42",
+            "null",
+            "[0]",
+            "{}",
+            r#"{"index":-1}"#,
+            r#"{"index":1.5}"#,
+            r#"{"index":"one"}"#,
+            r#"{"index":true}"#,
+            r#"{"index":null,"code":400}"#,
+        ] {
+            let body = format!(r#"{{"successful":[{{"index":0}}],"failed":[{entry}]}}"#);
+            let out = classify(2, &response(200, &body));
+            assert!(out.iter().all(|o| failed(o).is_some()), "{entry}: {out:?}");
+        }
+    }
+
+    #[test]
+    fn a_failed_list_that_is_not_an_array_fails_every_event() {
+        for failed_value in [r#"{"0":{"code":400}}"#, r#""all""#, "1", "true"] {
+            let body = format!(r#"{{"failed":{failed_value}}}"#);
+            let out = classify(2, &response(200, &body));
+            assert!(
+                out.iter().all(|o| failed(o).is_some_and(|f| !f.retryable)),
+                "{failed_value}: {out:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_a_missing_null_or_empty_failed_list_delivers_everything() {
+        for body in [
+            r#"{"successful":[{"index":0},{"index":1}]}"#,
+            r#"{"failed":null}"#,
+            r#"{"failed":[],"successful":"odd"}"#,
+        ] {
+            assert_eq!(
+                classify(2, &response(200, body)),
+                vec![EventOutcome::Delivered; 2],
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -14,6 +14,8 @@ pub enum Scripted {
     Status(u16),
     /// 200 with these indices in `failed[]` carrying `code`.
     FailEvents { indices: Vec<usize>, code: u16 },
+    /// 200 with each `(index, code)` in `failed[]`.
+    FailEach(Vec<(usize, u16)>),
     /// A transport error.
     Transport,
     /// Never answers (the caller's timeout must fire).
@@ -62,26 +64,28 @@ impl FakePublisher {
             return Some(s);
         }
         let rules = self.fail_matching.lock().unwrap();
-        let mut indices = Vec::new();
-        let mut code = 0;
-        for (i, e) in events.iter().enumerate() {
-            if let Some((_, c)) = rules.iter().find(|(n, _)| e.contains(n.as_str())) {
-                indices.push(i);
-                code = *c;
-            }
-        }
-        (!indices.is_empty()).then_some(Scripted::FailEvents { indices, code })
+        let failures: Vec<(usize, u16)> = events
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                rules
+                    .iter()
+                    .find(|(n, _)| e.contains(n.as_str()))
+                    .map(|(_, c)| (i, *c))
+            })
+            .collect();
+        (!failures.is_empty()).then_some(Scripted::FailEach(failures))
     }
 }
 
-fn ok_body(events: usize, failed: &[usize], code: u16) -> Vec<u8> {
+fn ok_body(events: usize, failed: &[(usize, u16)]) -> Vec<u8> {
     let successful: Vec<_> = (0..events)
-        .filter(|i| !failed.contains(i))
+        .filter(|i| !failed.iter().any(|(f, _)| f == i))
         .map(|i| serde_json::json!({"identifier": format!("id-{i}"), "index": i}))
         .collect();
     let failed: Vec<_> = failed
         .iter()
-        .map(|i| serde_json::json!({"identifier": format!("id-{i}"), "index": i, "code": code, "message": "scripted"}))
+        .map(|(i, code)| serde_json::json!({"identifier": format!("id-{i}"), "index": i, "code": code, "message": "scripted"}))
         .collect();
     serde_json::to_vec(&serde_json::json!({"successful": successful, "failed": failed})).unwrap()
 }
@@ -100,11 +104,11 @@ impl Publisher for FakePublisher {
         match self.answer(events) {
             None => Ok(RawResponse {
                 status: 200,
-                body: ok_body(events.len(), &[], 0),
+                body: ok_body(events.len(), &[]),
             }),
             Some(Scripted::Status(status)) if (200..300).contains(&status) => Ok(RawResponse {
                 status,
-                body: ok_body(events.len(), &[], 0),
+                body: ok_body(events.len(), &[]),
             }),
             Some(Scripted::Status(status)) => Ok(RawResponse {
                 status,
@@ -112,7 +116,14 @@ impl Publisher for FakePublisher {
             }),
             Some(Scripted::FailEvents { indices, code }) => Ok(RawResponse {
                 status: 200,
-                body: ok_body(events.len(), &indices, code),
+                body: ok_body(
+                    events.len(),
+                    &indices.iter().map(|&i| (i, code)).collect::<Vec<_>>(),
+                ),
+            }),
+            Some(Scripted::FailEach(failures)) => Ok(RawResponse {
+                status: 200,
+                body: ok_body(events.len(), &failures),
             }),
             Some(Scripted::Transport) => Err(SendError::Transport("connection reset".into())),
             Some(Scripted::Hang) => std::future::pending().await,

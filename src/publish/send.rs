@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::client::identity::Identity;
+use reqwest::header::HeaderValue;
 use tokio::sync::OnceCell;
 
 use crate::config::{Auth, Endpoint, PublishSettings, Secret};
@@ -51,7 +52,9 @@ enum RequestAuth {
     },
     Header {
         name: &'static str,
-        value: Secret,
+        /// Marked sensitive, so HTTP/2 never puts it in the HPACK table and `Debug` hides it.
+        /// `None` only if configuration let through a value that is not a header value.
+        value: Option<HeaderValue>,
     },
 }
 
@@ -60,6 +63,13 @@ enum RequestAuth {
 enum Client {
     Ready(reqwest::Client),
     Lazy(Arc<OnceCell<reqwest::Client>>),
+}
+
+/// The header value of a key or token, marked sensitive.
+fn secret_header(secret: &Secret) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(secret.expose()).ok()?;
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// The real publisher: POSTs to the configured endpoint with the configured auth.
@@ -100,11 +110,11 @@ impl HttpPublisher {
             },
             Auth::ApiKey(key) => RequestAuth::Header {
                 name: "x-api-key",
-                value: key.clone(),
+                value: secret_header(key),
             },
             Auth::Token { token, .. } => RequestAuth::Header {
                 name: "authorization",
-                value: token.clone(),
+                value: secret_header(token),
             },
         };
         Self {
@@ -169,7 +179,13 @@ impl HttpPublisher {
                 }
             }
             RequestAuth::Header { name, value } => {
-                request = request.header(*name, value.expose());
+                // Configuration refuses such values at start-up; never retried if one got here.
+                let Some(value) = value else {
+                    return Err(SendError::Signing(format!(
+                        "the {name} value is not a valid http header value"
+                    )));
+                };
+                request = request.header(*name, value.clone());
             }
         }
         let response = request.body(body).send().await.map_err(transport)?;
@@ -265,5 +281,18 @@ mod tests {
             .await;
         assert!(matches!(result, Err(SendError::Transport(_))), "{result:?}");
         assert!(cell.initialized());
+    }
+
+    #[test]
+    fn keys_and_tokens_go_out_as_sensitive_header_values() {
+        let value = secret_header(&Secret::new("da2-key")).unwrap();
+        assert!(value.is_sensitive());
+        assert_eq!(value.to_str().unwrap(), "da2-key");
+        assert!(!format!("{value:?}").contains("da2-key"));
+    }
+
+    #[test]
+    fn a_value_that_cannot_be_a_header_gives_none_instead_of_a_panic() {
+        assert!(secret_header(&Secret::new("a\nb")).is_none());
     }
 }

@@ -668,10 +668,18 @@ fn parse_node(value: &Value, at: String, problems: &mut Vec<(String, TemplateErr
                     (k.clone(), parse_node(v, child, problems))
                 })
                 .collect();
-            if nodes.iter().all(|(_, n)| matches!(n, Node::Literal(_))) {
-                Node::Literal(value.clone())
-            } else {
-                Node::Object(nodes)
+            // All children literal: one literal built from their values (not the raw template,
+            // whose strings may still hold `{{`/`}}` escapes).
+            let literal: Option<Map<String, Value>> = nodes
+                .iter()
+                .map(|(k, n)| match n {
+                    Node::Literal(v) => Some((k.clone(), v.clone())),
+                    _ => None,
+                })
+                .collect();
+            match literal {
+                Some(map) => Node::Literal(Value::Object(map)),
+                None => Node::Object(nodes),
             }
         }
         Value::Array(items) => {
@@ -680,10 +688,16 @@ fn parse_node(value: &Value, at: String, problems: &mut Vec<(String, TemplateErr
                 .enumerate()
                 .map(|(i, v)| parse_node(v, format!("{at}[{i}]"), problems))
                 .collect();
-            if nodes.iter().all(|n| matches!(n, Node::Literal(_))) {
-                Node::Literal(value.clone())
-            } else {
-                Node::Array(nodes)
+            let literal: Option<Vec<Value>> = nodes
+                .iter()
+                .map(|n| match n {
+                    Node::Literal(v) => Some(v.clone()),
+                    _ => None,
+                })
+                .collect();
+            match literal {
+                Some(items) => Node::Literal(Value::Array(items)),
+                None => Node::Array(nodes),
             }
         }
         other => Node::Literal(other.clone()),
@@ -928,6 +942,14 @@ mod tests {
         assert_eq!(out["slugged"], json!("jane-doe-vip-example-com"));
         assert_eq!(out["whole"], document);
         assert_eq!(out["kind"], json!("OrderStatusChanged"));
+    }
+
+    #[test]
+    fn escaped_braces_are_unescaped_in_objects_and_arrays_without_placeholders() {
+        let t = PayloadTemplate::parse(&json!({"note": "use {{braces}}", "v": 1})).unwrap();
+        assert_eq!(t.render(&doc()), json!({"note": "use {braces}", "v": 1}));
+        let t = PayloadTemplate::parse(&json!(["{{a}}", {"b": ["x}}"]}, 2])).unwrap();
+        assert_eq!(t.render(&doc()), json!(["{a}", {"b": ["x}"]}, 2]));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use appsync_local::{AuthOutcome, Scripted};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use lambda_runtime::Diagnostic;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::helpers::{
     API_KEY, CapturedLogs, app, config, failed_items, invocation, local_server, order, repo_path,
@@ -178,6 +178,8 @@ async fn a_failed_eventbridge_publish_is_a_lambda_error_saying_what_failed() {
 
 #[tokio::test]
 async fn a_payload_of_neither_shape_is_an_error_saying_what_was_expected() {
+    let logs = CapturedLogs::default();
+    let _guard = logs.install();
     let server = local_server().await;
     let app = app(&server, &[]);
     let err = handle(invocation(json!({"hello": "world"}), BUDGET), &app)
@@ -188,6 +190,24 @@ async fn a_payload_of_neither_shape_is_an_error_saying_what_was_expected() {
     assert_eq!(diagnostic.error_type, "UnrecognisedPayload");
     assert!(!diagnostic.error_message.is_empty());
     assert!(server.requests().is_empty());
+    // Still one summary line for the invocation, at warn, saying what was expected.
+    let text = logs.text();
+    let summaries: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("invocation rejected"))
+        .collect();
+    assert_eq!(summaries.len(), 1, "{text}");
+    assert!(summaries[0].contains("WARN"), "{}", summaries[0]);
+    assert!(
+        summaries[0].contains("error_type=\"UnrecognisedPayload\""),
+        "{}",
+        summaries[0]
+    );
+    assert!(
+        summaries[0].contains("expected an EventBridge event"),
+        "{}",
+        summaries[0]
+    );
 }
 
 #[tokio::test]
@@ -241,4 +261,66 @@ async fn the_poison_batch_fails_exactly_its_three_bad_records_with_their_reasons
     assert!(line_for("000000000002").contains("route failed"));
     assert!(line_for("000000000003").contains("route failed"));
     assert!(line_for("000000000004").contains("over appsync's"));
+}
+
+/// The EMF lines the real handler emits for a mixed batch (good records, a route failure, an
+/// oversized event, an unreadable body, one throttled request) carry exactly its counts.
+#[tokio::test]
+async fn the_metrics_line_of_a_mixed_batch_counts_records_events_failures_and_retries() {
+    let server = local_server().await;
+    // The first request is throttled once, then succeeds: one event re-sent.
+    server.script([Scripted::Status(429)]);
+    let kept = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let app = app(
+        &server,
+        &[
+            ("BRIDGE_RULES", ""),
+            ("BRIDGE_RULES_FILE", &sample_rules()),
+            ("BRIDGE_METRICS_NAMESPACE", "BridgeTest"),
+        ],
+    )
+    .with_metrics(appsync_bridge::metrics::MetricsSink::Memory(kept.clone()));
+    handle(invocation(sample("sqs-poison.json"), BUDGET), &app)
+        .await
+        .unwrap();
+
+    let lines = kept.lock().unwrap().clone();
+    let docs: Vec<Value> = lines
+        .iter()
+        .map(|l| serde_json::from_str(l).expect("every metrics line is one JSON document"))
+        .collect();
+    let function = docs
+        .iter()
+        .find(|d| d.get("RecordsIn").is_some())
+        .expect("a function-level line");
+    let directive = &function["_aws"]["CloudWatchMetrics"][0];
+    assert_eq!(directive["Namespace"], "BridgeTest");
+    assert_eq!(directive["Dimensions"], json!([[]]));
+    assert_eq!(function["RecordsIn"], 5);
+    assert_eq!(function["RecordsFailed"], 3);
+    assert_eq!(function["EventsPublished"], 3);
+    assert_eq!(function["Retries"], 1);
+    assert_eq!(function["Unmatched"], 0);
+    let latencies = function["PublishLatency"]
+        .as_array()
+        .expect("latency values");
+    assert_eq!(
+        latencies.len(),
+        server.requests().len(),
+        "one value per request"
+    );
+    // Per-rule lines use the rule name as the only dimension, never a channel.
+    let rules: Vec<&str> = docs
+        .iter()
+        .filter_map(|d| d.get("Rule").and_then(Value::as_str))
+        .collect();
+    assert!(
+        rules.contains(&"order-status") && rules.contains(&"agent-presence"),
+        "{rules:?}"
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| !l.contains("/orders/") && !l.contains("/presence/"))
+    );
 }

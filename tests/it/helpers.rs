@@ -26,6 +26,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use appsync_bridge::config::Config;
 use appsync_bridge::handler::App;
+use appsync_bridge::metrics::MetricsSink;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -81,7 +82,7 @@ pub fn config(server: &appsync_local::Server, extra: &[(&str, &str)]) -> Config 
 pub fn app(server: &appsync_local::Server, extra: &[(&str, &str)]) -> App {
     App::new(config(server, extra))
         .expect("app builds")
-        .with_metrics(false)
+        .with_metrics(MetricsSink::Off)
 }
 
 /// A Lambda event whose deadline is `budget` from now.

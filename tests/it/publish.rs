@@ -168,7 +168,16 @@ async fn bad_request_and_unauthorized_are_not_retried() {
 async fn a_server_that_never_answers_is_reported_before_the_deadline() {
     let server = local_server().await;
     server.script(vec![Scripted::Hang; 20]);
-    let app = app(&server, &[("BRIDGE_REQUEST_TIMEOUT_MS", "5000")]);
+    // The request timeout is longer than the whole budget: only the deadline (budget minus the
+    // 1 s margin) can end the hanging requests. The 1 s margin leaves room for a loaded machine
+    // while a handler that ignored the deadline would still take 10 s and fail the assertion.
+    let app = app(
+        &server,
+        &[
+            ("BRIDGE_REQUEST_TIMEOUT_MS", "10000"),
+            ("BRIDGE_DEADLINE_MARGIN_MS", "1000"),
+        ],
+    );
     let ids = ids(3);
     let records: Vec<_> = ids
         .iter()
@@ -176,7 +185,7 @@ async fn a_server_that_never_answers_is_reported_before_the_deadline() {
         .enumerate()
         .map(|(i, (id, c))| (id.as_str(), order(c, i), None))
         .collect();
-    let budget = Duration::from_millis(1500);
+    let budget = Duration::from_secs(3);
     let started = Instant::now();
     let answer = handle(invocation(sqs_batch(&records), budget), &app)
         .await
