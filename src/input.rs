@@ -3,6 +3,7 @@
 //!
 //! A record that cannot be read keeps its identity and carries its error, so it fails alone.
 
+use crate::json::kind;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
@@ -70,14 +71,14 @@ pub fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
     let Value::Object(mut top) = payload else {
         return Err(PayloadError::Unrecognised(format!(
             "{EXPECTED}; got {}",
-            describe(&payload)
+            kind(&payload)
         )));
     };
     if let Some(records) = top.remove("Records") {
         let Value::Array(records) = records else {
             return Err(PayloadError::Unrecognised(format!(
                 "{EXPECTED}; got Records that is {}",
-                describe(&records)
+                kind(&records)
             )));
         };
         // Another trigger (SNS, S3, DynamoDB streams) also sends `Records`; answering it with
@@ -366,17 +367,6 @@ fn foreign_event_source(record: &Value) -> Option<String> {
     (source != "aws:sqs").then(|| source.to_owned())
 }
 
-fn describe(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
 /// One SQS record → a [`Record`]. Never fails the batch: whatever is wrong stays in this record.
 ///
 /// A record without a usable `messageId` keeps an empty id. The handler still lists it in
@@ -390,7 +380,7 @@ fn sqs_record(index: usize, record: Value) -> Record {
             group: None,
             document: Err(InputError::Malformed(format!(
                 "record is {}, not an object",
-                describe(&record)
+                kind(&record)
             ))),
         };
     };
@@ -428,7 +418,7 @@ fn sqs_record(index: usize, record: Value) -> Record {
             }
             Some(other) => Err(InputError::Malformed(format!(
                 "body is {}, not a string",
-                describe(&other)
+                kind(&other)
             ))),
         },
     };

@@ -15,12 +15,13 @@
 //! - [`handler`]: the Lambda handler and the application state built once at init.
 //! - [`metrics`], [`logging`]: CloudWatch Embedded Metric Format and tracing set-up.
 //! - [`cli`]: `check`, `route` and `invoke` for a laptop.
-//! - [`limits`]: AWS limits, named.
+//! - [`limits`]: AWS limits, named; [`json`]: what kind of JSON value was found.
 
 pub mod cli;
 pub mod config;
 pub mod handler;
 pub mod input;
+pub mod json;
 pub mod limits;
 pub mod logging;
 pub mod metrics;

@@ -10,6 +10,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::json::kind;
 use crate::publish::{RawResponse, SendError};
 
 /// Why one event was not delivered.
@@ -137,17 +138,6 @@ fn index_of(value: &Value) -> Option<usize> {
         Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

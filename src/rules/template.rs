@@ -19,6 +19,7 @@ use std::fmt::{self, Write as _};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
+use crate::json::kind;
 use crate::limits::{MAX_CHANNEL_SEGMENTS, MAX_SEGMENT_CHARS, is_valid_segment};
 
 /// Number of hex characters the `hash` filter keeps (64 bits of SHA-256).
@@ -551,17 +552,6 @@ fn channel_scalar<'v>(p: &Placeholder, document: &'v Value) -> Result<Cow<'v, st
             path: p.path_text().to_owned(),
             kind: kind(v),
         }),
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

@@ -5,6 +5,7 @@ use serde_json::{Map, Value};
 
 use super::ops::{AnythingBut, Bound, Cidr, Literal, Matcher, Num, Range, Wildcard, fold};
 use super::{Fields, Node, PatternError};
+use crate::json::kind;
 
 /// The key EventBridge reads as "one of these sub-patterns".
 const OR: &str = "$or";
@@ -495,16 +496,5 @@ fn numeric(operand: &Value, path: &str, errors: &mut Errors) -> Option<Range> {
             })
         }
         _ => None,
-    }
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
