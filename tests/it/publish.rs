@@ -10,21 +10,23 @@ use crate::helpers::{app, failed_items, invocation, local_server, order, sqs_bat
 
 const BUDGET: Duration = Duration::from_secs(10);
 
-fn ids(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("m{i}")).collect()
+/// An SQS batch of order records `m0, m1, …`, record `i` for customer `customers[i]`.
+fn orders_for(customers: &[&str]) -> serde_json::Value {
+    let ids: Vec<String> = (0..customers.len()).map(|i| format!("m{i}")).collect();
+    let records: Vec<_> = ids
+        .iter()
+        .zip(customers)
+        .enumerate()
+        .map(|(i, (id, c))| (id.as_str(), order(c, i), None))
+        .collect();
+    sqs_batch(&records)
 }
 
 #[tokio::test]
 async fn twelve_events_for_one_channel_go_in_three_requests_in_source_order() {
     let server = local_server().await;
     let app = app(&server, &[]);
-    let ids = ids(12);
-    let records: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), order("c1", i), None))
-        .collect();
-    let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
+    let answer = handle(invocation(orders_for(&["c1"; 12]), BUDGET), &app)
         .await
         .unwrap();
 
@@ -52,17 +54,8 @@ async fn twelve_events_for_one_channel_go_in_three_requests_in_source_order() {
 async fn three_channels_get_their_own_requests() {
     let server = local_server().await;
     let app = app(&server, &[]);
-    let ids = ids(7);
-    let customers = ["a", "b", "c", "a", "b", "a", "c"];
-    let records: Vec<_> = ids
-        .iter()
-        .zip(customers)
-        .enumerate()
-        .map(|(i, (id, c))| (id.as_str(), order(c, i), None))
-        .collect();
-    let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
-        .await
-        .unwrap();
+    let batch = orders_for(&["a", "b", "c", "a", "b", "a", "c"]);
+    let answer = handle(invocation(batch, BUDGET), &app).await.unwrap();
     assert!(failed_items(&answer).is_empty());
     let mut per_channel: Vec<(String, usize)> = server
         .requests()
@@ -88,13 +81,7 @@ async fn failed_entries_fail_exactly_those_records() {
         code: 400,
     }]);
     let app = app(&server, &[]);
-    let ids = ids(5);
-    let records: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), order("c1", i), None))
-        .collect();
-    let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
+    let answer = handle(invocation(orders_for(&["c1"; 5]), BUDGET), &app)
         .await
         .unwrap();
     assert_eq!(failed_items(&answer), vec!["m1", "m3"]);
@@ -110,13 +97,7 @@ async fn retryable_failed_entries_are_resent_alone_and_succeed() {
         code: 500,
     }]);
     let app = app(&server, &[]);
-    let ids = ids(5);
-    let records: Vec<_> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_str(), order("c1", i), None))
-        .collect();
-    let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
+    let answer = handle(invocation(orders_for(&["c1"; 5]), BUDGET), &app)
         .await
         .unwrap();
     assert!(failed_items(&answer).is_empty());
@@ -178,18 +159,10 @@ async fn a_server_that_never_answers_is_reported_before_the_deadline() {
             ("BRIDGE_DEADLINE_MARGIN_MS", "1000"),
         ],
     );
-    let ids = ids(3);
-    let records: Vec<_> = ids
-        .iter()
-        .zip(["a", "b", "a"])
-        .enumerate()
-        .map(|(i, (id, c))| (id.as_str(), order(c, i), None))
-        .collect();
+    let batch = orders_for(&["a", "b", "a"]);
     let budget = Duration::from_secs(3);
     let started = Instant::now();
-    let answer = handle(invocation(sqs_batch(&records), budget), &app)
-        .await
-        .unwrap();
+    let answer = handle(invocation(batch, budget), &app).await.unwrap();
     let took = started.elapsed();
     assert!(took < budget, "answered after {took:?}");
     assert_eq!(failed_items(&answer), vec!["m0", "m1", "m2"]);
