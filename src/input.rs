@@ -284,6 +284,12 @@ impl Iterator for Records {
         match &mut self.inner {
             RecordsInner::Parsed(records) => records.next(),
             RecordsInner::Raw(raw) => raw.next().map(|(index, text)| {
+                // Fast path: only the four fields `sqs_record` reads become JSON values; the rest
+                // (receipt handle, md5, ARN, ...) is skipped without being allocated. Anything
+                // that is not an object takes the general path and its error.
+                if let Ok(UsedFields(record)) = serde_json::from_str::<UsedFields>(text.get()) {
+                    return sqs_record(index, Value::Object(record));
+                }
                 match serde_json::from_str::<Value>(text.get()) {
                     Ok(record) => sqs_record(index, record),
                     // The runtime already read this text as JSON; only a nesting deeper than
@@ -304,6 +310,62 @@ impl Iterator for Records {
             RecordsInner::Parsed(records) => records.size_hint(),
             RecordsInner::Raw(raw) => raw.size_hint(),
         }
+    }
+}
+
+/// The SQS record fields [`sqs_record`] reads, as they would be in the record's `Value` map (the
+/// last of duplicate keys wins, `null` is kept); every other field is skipped unparsed.
+struct UsedFields(Map<String, Value>);
+
+/// The keys of an SQS record that [`sqs_record`] reads.
+const USED_FIELDS: [&str; 4] = ["messageId", "attributes", "body", "messageAttributes"];
+
+impl<'de> Deserialize<'de> for UsedFields {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UsedFieldsVisitor;
+        impl<'de> Visitor<'de> for UsedFieldsVisitor {
+            type Value = UsedFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an sqs record object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UsedFields, A::Error> {
+                let mut used = Map::new();
+                while let Some(UsedKey(key)) = map.next_key::<UsedKey>()? {
+                    match key {
+                        Some(key) => {
+                            used.insert(key.to_owned(), map.next_value::<Value>()?);
+                        }
+                        None => {
+                            map.next_value::<de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(UsedFields(used))
+            }
+        }
+        deserializer.deserialize_map(UsedFieldsVisitor)
+    }
+}
+
+/// A key of an SQS record: one of [`USED_FIELDS`], or `None` for any other key (read without
+/// allocating it).
+struct UsedKey(Option<&'static str>);
+
+impl<'de> Deserialize<'de> for UsedKey {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UsedKeyVisitor;
+        impl Visitor<'_> for UsedKeyVisitor {
+            type Value = UsedKey;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a field name")
+            }
+            fn visit_str<E: de::Error>(self, key: &str) -> Result<UsedKey, E> {
+                Ok(UsedKey(
+                    USED_FIELDS.iter().copied().find(|used| *used == key),
+                ))
+            }
+        }
+        deserializer.deserialize_str(UsedKeyVisitor)
     }
 }
 
@@ -763,6 +825,23 @@ mod tests {
             r#"true"#,
             r#"null"#,
             r#"{}"#,
+        ] {
+            assert_same(text);
+        }
+    }
+
+    #[test]
+    fn skipping_unused_record_fields_changes_no_record() {
+        // The lazy reader reads only the fields it uses; duplicates (the last wins), escaped
+        // keys, nulls and odd types must come out as from the whole record's `Value`.
+        for text in [
+            r#"{"Records": [{"messageId": "m1", "messageId": "m2", "body": "{\"a\":1}"}]}"#,
+            r#"{"Records": [{"\u006dessageId": "m1", "b\u006fdy": "x", "receiptHandle": "r"}]}"#,
+            r#"{"Records": [{"messageId": null, "body": "x"}, {"messageId": "m2", "body": null}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": 3}, {"messageId": "", "body": "x"}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x", "attributes": {"MessageGroupId": "g"}, "attributes": 4}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x", "attributes": {"MessageGroupId": "g"}, "messageAttributes": {"k": {"stringValue": "v"}}, "md5OfBody": {"deep": [[{}]]}}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "{\"detail-type\":\"t\",\"source\":\"s\",\"detail\":{}}", "messageAttributes": null}]}"#,
         ] {
             assert_same(text);
         }

@@ -283,11 +283,7 @@ pub async fn publish_records<P: Publisher>(
     let mut failures: Vec<Vec<RecordFailure>> = vec![Vec::new(); records.len()];
     let mut unmatched = vec![false; records.len()];
     let mut counts = vec![0usize; records.len()];
-    let position: BTreeMap<usize, usize> = records
-        .iter()
-        .enumerate()
-        .map(|(pos, r)| (r.index, pos))
-        .collect();
+    let position = Positions::of(&records);
 
     let mut free_events = Vec::new();
     let mut groups: Vec<(String, Vec<(usize, Prepared)>)> = Vec::new();
@@ -301,12 +297,12 @@ pub async fn publish_records<P: Publisher>(
             None => match prepared {
                 Prepared::Events(events) => free_events.extend(events),
                 Prepared::Unmatched => {
-                    if let Some(&pos) = position.get(&record.index) {
+                    if let Some(pos) = position.get(record.index) {
                         unmatched[pos] = true;
                     }
                 }
                 Prepared::Failed(f) => {
-                    if let Some(&pos) = position.get(&record.index) {
+                    if let Some(pos) = position.get(record.index) {
                         failures[pos].push(f);
                     }
                 }
@@ -343,11 +339,16 @@ pub async fn publish_records<P: Publisher>(
     };
     for lane in lanes {
         for event in lane.events {
-            let rule = stats
-                .per_rule
-                .entry(event.origin.rule.to_string())
-                .or_default();
-            let Some(&pos) = position.get(&event.origin.record) else {
+            // Look up before inserting: `entry` would allocate the rule's name for every event.
+            if !stats.per_rule.contains_key(&*event.origin.rule) {
+                stats
+                    .per_rule
+                    .insert(event.origin.rule.to_string(), RuleStats::default());
+            }
+            let Some(rule) = stats.per_rule.get_mut(&*event.origin.rule) else {
+                continue;
+            };
+            let Some(pos) = position.get(event.origin.record) else {
                 continue;
             };
             match event.result {
@@ -367,7 +368,7 @@ pub async fn publish_records<P: Publisher>(
             }
         }
         for (index, failure) in lane.records {
-            if let Some(&pos) = position.get(&index) {
+            if let Some(pos) = position.get(index) {
                 failures[pos].push(failure);
             }
         }
@@ -410,6 +411,37 @@ pub async fn publish_records<P: Publisher>(
     Report {
         records: reports,
         stats,
+    }
+}
+
+/// Where a record index sits in the invocation's list of records. Records come numbered
+/// `0..n` in order (the input reader numbers them), so that case needs no map; hand-made lists
+/// with other indices go through one.
+enum Positions {
+    Identity(usize),
+    Map(BTreeMap<usize, usize>),
+}
+
+impl Positions {
+    fn of(records: &[RoutedRecord]) -> Positions {
+        if records.iter().enumerate().all(|(pos, r)| r.index == pos) {
+            Positions::Identity(records.len())
+        } else {
+            Positions::Map(
+                records
+                    .iter()
+                    .enumerate()
+                    .map(|(pos, r)| (r.index, pos))
+                    .collect(),
+            )
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<usize> {
+        match self {
+            Positions::Identity(len) => (index < *len).then_some(index),
+            Positions::Map(map) => map.get(&index).copied(),
+        }
     }
 }
 

@@ -77,6 +77,10 @@ fn secret_header(secret: &Secret) -> Option<HeaderValue> {
 pub struct HttpPublisher {
     client: Client,
     endpoint: Endpoint,
+    /// The endpoint parsed once: reqwest would parse the URL text on every request otherwise.
+    /// `None` if it does not parse (configuration validates it, so only in odd cases); the text
+    /// is then passed as before and reqwest reports the error per request.
+    url: Option<reqwest::Url>,
     auth: Arc<RequestAuth>,
 }
 
@@ -119,6 +123,7 @@ impl HttpPublisher {
         };
         Self {
             client,
+            url: reqwest::Url::parse(&settings.endpoint.url).ok(),
             endpoint: settings.endpoint.clone(),
             auth: Arc::new(auth),
         }
@@ -159,10 +164,20 @@ impl HttpPublisher {
                 .map_err(|e| SendError::Transport(e.to_string()))?,
         };
         let body = build::body(channel, events);
-        let mut request = client
-            .post(&self.endpoint.url)
-            .header("content-type", CONTENT_TYPE)
-            .header("accept", "application/json");
+        let request = match &self.url {
+            Some(url) => client.post(url.clone()),
+            None => client.post(&self.endpoint.url),
+        };
+        // Typed names and static values: no header parsing per request.
+        let mut request = request
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                HeaderValue::from_static(CONTENT_TYPE),
+            )
+            .header(
+                reqwest::header::ACCEPT,
+                HeaderValue::from_static("application/json"),
+            );
         match self.auth.as_ref() {
             RequestAuth::Iam { region, provider } => {
                 let identity = Self::identity(region, provider).await?;
