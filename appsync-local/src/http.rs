@@ -77,20 +77,7 @@ pub async fn publish(
                 Err(ApiError::for_status(status)),
             );
         }
-        Some(Scripted::Hang) => {
-            log_publish(&raw, 0, &auth);
-            state.record_request(
-                arrival,
-                PublishRequest {
-                    channel: raw.channel,
-                    events: raw.events,
-                    status: 0,
-                    auth,
-                },
-            );
-            state::shutting_down(state.shutdown_receiver()).await;
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+        Some(Scripted::Hang) => return never_answer(&state, arrival, raw, auth, 0).await,
         _ => {}
     }
     if !auth.is_allowed() {
@@ -131,22 +118,34 @@ pub async fn publish(
     };
     let result = state.accept(&valid.channel, valid.events, &failed, code);
     if drop_response {
-        log_publish(&raw, 200, &auth);
         info!(channel = %raw.channel, "publish response dropped by fault injection");
-        state.record_request(
-            arrival,
-            PublishRequest {
-                channel: raw.channel,
-                events: raw.events,
-                status: 200,
-                auth,
-            },
-        );
-        state::shutting_down(state.shutdown_receiver()).await;
-        return StatusCode::SERVICE_UNAVAILABLE.into_response();
+        return never_answer(&state, arrival, raw, auth, 200).await;
     }
     let body = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
     finish(&state, arrival, raw, auth, Ok(body))
+}
+
+/// Records the request (with the status it would have had: 0 when nothing was accepted) and holds
+/// the response until the server shuts down, as a hung or dropped AppSync response looks to a client.
+async fn never_answer(
+    state: &AppState,
+    arrival: u64,
+    raw: RawPublish,
+    auth: crate::auth::AuthOutcome,
+    status: u16,
+) -> Response {
+    log_publish(&raw, status, &auth);
+    state.record_request(
+        arrival,
+        PublishRequest {
+            channel: raw.channel,
+            events: raw.events,
+            status,
+            auth,
+        },
+    );
+    state::shutting_down(state.shutdown_receiver()).await;
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
 }
 
 fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
