@@ -117,7 +117,7 @@ async fn main() -> Result<(), Error> {
             _ => None,
         }
     };
-    let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(MetricsSink::Off);
+    let app = App::new(Config::from_lookup(&lookup)?).with_metrics(MetricsSink::Off);
 
     for sample in SAMPLES {
         let payload: Value = serde_json::from_slice(&std::fs::read(format!("{root}/{sample}"))?)?;

@@ -361,13 +361,7 @@ pub async fn invoke(
             return Exit::Usage;
         }
     };
-    let app = match App::new(config) {
-        Ok(app) => app.with_metrics(MetricsSink::Off),
-        Err(e) => {
-            let _ = writeln!(err, "error: {e}");
-            return Exit::Usage;
-        }
-    };
+    let app = App::new(config).with_metrics(MetricsSink::Off);
     let name = args.event_file.display().to_string();
     let payload = match read_event_file(&args.event_file) {
         Ok(payload) => payload,

@@ -13,7 +13,7 @@ use tracing::{Instrument, info, info_span, warn};
 use crate::config::Config;
 use crate::input::{Payload, PayloadError, Source, read_payload};
 use crate::metrics::{MetricsSink, emf_lines};
-use crate::publish::send::{ClientError, HttpPublisher};
+use crate::publish::send::HttpPublisher;
 use crate::relay::{RecordOutcome, RelaySettings, Report, relay};
 use crate::rules::RuleSet;
 
@@ -37,28 +37,20 @@ pub struct App {
     metrics: MetricsSink,
 }
 
-/// Init failed after configuration was valid.
-#[derive(Debug, thiserror::Error)]
-pub enum InitError {
-    /// The HTTP client could not be built.
-    #[error(transparent)]
-    Client(#[from] ClientError),
-}
-
 impl App {
     /// Builds the application from validated configuration. No network calls and no TLS roots
     /// loaded: the HTTP client and IAM credentials are built on the first publish that needs
     /// them, so init stays close to a bare runtime's (BENCHMARKS.md).
-    pub fn new(config: Config) -> Result<App, InitError> {
+    pub fn new(config: Config) -> App {
         let publisher = HttpPublisher::lazy(&config.publish);
-        Ok(App {
+        App {
             rules: config.rules,
             publisher,
             settings: RelaySettings::from_tuning(&config.publish.tuning),
             deadline_margin: config.publish.tuning.deadline_margin,
             metrics_namespace: config.publish.metrics_namespace,
             metrics: MetricsSink::Stdout,
-        })
+        }
     }
 
     /// Signs with `provider` instead of the default AWS chain (tests, custom chains).

@@ -26,14 +26,7 @@ async fn run_lambda() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let app = match App::new(config) {
-        Ok(app) => app,
-        Err(e) => {
-            tracing::error!(error = %e, "init failed");
-            return ExitCode::FAILURE;
-        }
-    };
-    let app = &app;
+    let app = &App::new(config);
     // `Payload` reads an SQS batch record by record instead of as one JSON tree (memory).
     let service = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<appsync_bridge::input::Payload>| {

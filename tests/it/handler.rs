@@ -73,9 +73,8 @@ async fn sigv4_requests_are_verified_by_the_server_and_no_secret_is_logged() {
         ],
     );
     let credentials = Credentials::new(AKID, SECRET, Some(SESSION.into()), None, "test");
-    let app = App::new(config)
-        .unwrap()
-        .with_credentials_provider(SharedCredentialsProvider::new(credentials));
+    let app =
+        App::new(config).with_credentials_provider(SharedCredentialsProvider::new(credentials));
     let records = vec![("m0", order("c1", 0), None), ("m1", order("c2", 1), None)];
     let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
         .await
@@ -99,7 +98,6 @@ async fn sigv4_requests_are_verified_by_the_server_and_no_secret_is_logged() {
             ("APPSYNC_REGION", "eu-west-1"),
         ],
     ))
-    .unwrap()
     .with_credentials_provider(SharedCredentialsProvider::new(wrong));
     let answer = handle(
         invocation(sqs_batch(&[("m2", order("c1", 2), None)]), BUDGET),
