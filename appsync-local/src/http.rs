@@ -134,6 +134,19 @@ async fn never_answer(
     auth: crate::auth::AuthOutcome,
     status: u16,
 ) -> Response {
+    record(state, arrival, raw, auth, status);
+    state::shutting_down(state.shutdown_receiver()).await;
+    StatusCode::SERVICE_UNAVAILABLE.into_response()
+}
+
+/// Logs one line for the request and keeps it in the request log with the status it got.
+fn record(
+    state: &AppState,
+    arrival: u64,
+    raw: RawPublish,
+    auth: crate::auth::AuthOutcome,
+    status: u16,
+) {
     log_publish(&raw, status, &auth);
     state.record_request(
         arrival,
@@ -144,8 +157,6 @@ async fn never_answer(
             auth,
         },
     );
-    state::shutting_down(state.shutdown_receiver()).await;
-    StatusCode::SERVICE_UNAVAILABLE.into_response()
 }
 
 fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
@@ -180,16 +191,7 @@ fn finish(
         Ok(_) => 200,
         Err(e) => e.status,
     };
-    log_publish(&raw, status, &auth);
-    state.record_request(
-        arrival,
-        PublishRequest {
-            channel: raw.channel,
-            events: raw.events,
-            status,
-            auth,
-        },
-    );
+    record(state, arrival, raw, auth, status);
     match outcome {
         Ok(body) => (StatusCode::OK, Json(body)).into_response(),
         Err(error) => error_response(&error),
