@@ -42,6 +42,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+mod support;
+
 use appsync_bridge::config::Config;
 use appsync_bridge::handler::{App, handle};
 use appsync_bridge::input::Payload;
@@ -226,33 +228,7 @@ const CLOCK_TICKS_PER_S: f64 = 100.0;
 /// bytes Lambda delivers.
 fn batch(records: usize, symbols: usize) -> Vec<u8> {
     let records: Vec<Value> = (0..records)
-        .map(|i| {
-            let body = json!({
-                "symbol": format!("SYM{}", i % symbols.max(1)),
-                "price": 100.0 + (i % 997) as f64 / 100.0,
-                "currency": "USD",
-                "venue": "XNAS",
-                "sequence": i,
-            });
-            json!({
-                "messageId": format!("00000000-0000-4000-8000-{i:012}"),
-                "receiptHandle": "AQEBwJnKyrHigUMZj6rYigCgxlaS3SLy0a6ROh3NS8KBwYpHk5TG0p8tA3nVxJu0RaP1AzAXDKGwn0bm",
-                "body": body.to_string(),
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": "1763800000000",
-                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-                    "ApproximateFirstReceiveTimestamp": "1763800000001"
-                },
-                "messageAttributes": {
-                    "kind": {"stringValue": "price-tick", "stringListValues": [], "binaryListValues": [], "dataType": "String"}
-                },
-                "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:prices",
-                "awsRegion": "us-east-1"
-            })
-        })
+        .map(|i| support::price_tick_record(i, symbols, 0))
         .collect();
     json!({ "Records": records }).to_string().into_bytes()
 }
@@ -360,7 +336,7 @@ async fn main() -> Result<(), Error> {
             } else {
                 MetricsSink::Memory(kept.clone())
             };
-            let app = App::new(Config::from_lookup(&lookup)?)?.with_metrics(sink);
+            let app = App::new(Config::from_lookup(&lookup)?).with_metrics(sink);
             for &records in &args.records {
                 let payload = batch(records, args.symbols);
                 invoke(&app, &payload).await?;

@@ -14,6 +14,8 @@
 //!
 //! The binary's stdout and stderr are discarded; `--verbose` passes them through.
 
+mod support;
+
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
@@ -140,39 +142,12 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
 /// An SQS batch of `records` raw JSON price ticks (50 symbols) with a `kind` message attribute,
 /// each body padded so that the whole batch is about `bytes` long.
 fn sqs_batch(bytes: usize, records: usize) -> String {
-    let record = |i: usize, padding: usize| {
-        let body = serde_json::json!({
-            "symbol": format!("SYM{}", i % 50),
-            "price": 100.0 + (i % 997) as f64 / 100.0,
-            "currency": "USD",
-            "venue": "XNAS",
-            "sequence": i,
-            "padding": "x".repeat(padding),
-        })
-        .to_string();
-        serde_json::json!({
-            "messageId": format!("00000000-0000-4000-8000-{i:012}"),
-            "receiptHandle": "AQEB".to_string() + &"r".repeat(96),
-            "body": body,
-            "attributes": {
-                "ApproximateReceiveCount": "1",
-                "SentTimestamp": "1763800000000",
-                "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-                "ApproximateFirstReceiveTimestamp": "1763800000001"
-            },
-            "messageAttributes": {
-                "kind": { "stringValue": "price-tick", "stringListValues": [], "binaryListValues": [], "dataType": "String" }
-            },
-            "md5OfBody": "e4e68fb7bd0e697a0ae8f1bb342846b3",
-            "eventSource": "aws:sqs",
-            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:prices",
-            "awsRegion": "us-east-1"
-        })
-        .to_string()
-    };
+    let record = |i: usize, padding: usize| support::price_tick_record(i, 50, padding).to_string();
     let records = records.max(1);
     let unpadded = record(records - 1, 0).len() + 1;
-    let padding = (bytes / records).saturating_sub(unpadded);
+    // The `padding` key itself costs bytes: measure it with one character of padding.
+    let key = record(records - 1, 1).len() + 1 - unpadded - 1;
+    let padding = (bytes / records).saturating_sub(unpadded + key).max(1);
     let records: Vec<String> = (0..records).map(|i| record(i, padding)).collect();
     format!("{{\"Records\":[{}]}}", records.join(","))
 }
