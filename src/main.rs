@@ -12,7 +12,8 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Init once (tracing, configuration, HTTP client, credentials), then serve invocations.
+/// Init once (tracing, configuration, rules; the HTTP client and credentials wait for the first
+/// publish), then serve invocations.
 async fn run_lambda() -> ExitCode {
     use appsync_bridge::config::{Config, env_lookup};
     use appsync_bridge::handler::{App, handle};
