@@ -28,12 +28,14 @@ if [[ -n "${QUICK:-}" ]]; then
     concurrency=4,16
     repeat=1
     runs=3
+    rounds=1
     criterion=(--warm-up-time 1 --measurement-time 1)
 else
     records=100,1000,10000
     concurrency=4,8,16,64
     repeat=3
-    runs=9
+    runs=15
+    rounds=5
     criterion=(--warm-up-time 1 --measurement-time 3)
 fi
 
@@ -63,7 +65,7 @@ target/release/examples/load --records "$records" --concurrency "$concurrency" \
 
 note "init: hello-world vs appsync-bridge (interleaved rounds of fresh processes)"
 # Rounds alternate the two binaries so that other load on the machine hits both alike.
-for _ in 1 2 3; do
+for _ in $(seq "$rounds"); do
     target/release/examples/runtime_stub --bin target/release/examples/hello --runs "$runs" \
         --event events/eventbridge-order-status.json >>"$raw/init-hello.jsonl"
     target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs "$runs" \
