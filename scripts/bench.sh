@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark suite in one command (BENCHMARKS.md):
 #
-#   scripts/bench.sh            # everything, ~10-15 min on 2 cores once the release build exists
+#   scripts/bench.sh            # everything, ~7 min on 2 cores once the release build exists
 #   QUICK=1 scripts/bench.sh    # smaller grid and fewer runs, for checking the script itself
 #
 # 1. Criterion micro benches (routing, input parsing, publish path, patterns), short warm-up and
