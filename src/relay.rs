@@ -254,6 +254,12 @@ struct EventResult {
 /// What one lane (a channel queue or a message group) produced.
 #[derive(Default)]
 struct LaneResult {
+    /// Where its results go in a record's list of failures: `(kind, position, sequence)`.
+    /// Refused events first, in event order; then channels in first-appearance order, each
+    /// channel's senders in the order they started; then message groups in first-appearance
+    /// order. Senders finish in any order; sorting on this keeps reports and error messages
+    /// the same from run to run.
+    order: (u8, usize, usize),
     events: Vec<EventResult>,
     /// Records failed without (or despite) their own events' results.
     records: Vec<(usize, RecordFailure)>,
@@ -299,6 +305,7 @@ pub async fn publish_records<P: Publisher>(
     let queues = ChannelQueues::default();
     let mut planner = batch::Planner::default();
     let mut senders = FuturesUnordered::new();
+    let mut started = 0;
     let mut lanes: Vec<LaneResult> = Vec::new();
 
     // Per record, in arrival order: its index and id, and what is known before publishing.
@@ -325,11 +332,13 @@ pub async fn publish_records<P: Publisher>(
                     for event in events {
                         let pushed = planner.push(event, |lane, chunk| {
                             if queues.push(lane, chunk) {
-                                senders.push(run_channel(&ctx, &queues, lane));
+                                senders.push(run_channel(&ctx, &queues, lane, started));
+                                started += 1;
                             }
                         });
                         if let Err(rejected) = pushed {
                             lanes.push(LaneResult {
+                                order: (0, lanes.len(), 0),
                                 events: vec![EventResult {
                                     origin: rejected.event.origin,
                                     channel: rejected.event.channel,
@@ -351,7 +360,8 @@ pub async fn publish_records<P: Publisher>(
     }
     for (lane, chunk) in planner.finish() {
         if queues.push(lane, chunk) {
-            senders.push(run_channel(&ctx, &queues, lane));
+            senders.push(run_channel(&ctx, &queues, lane, started));
+            started += 1;
         }
     }
 
@@ -365,7 +375,8 @@ pub async fn publish_records<P: Publisher>(
     let group_lanes = join_all(
         groups
             .into_iter()
-            .map(|(group, members)| run_group(&ctx, group, members)),
+            .enumerate()
+            .map(|(place, (group, members))| run_group(&ctx, place, group, members)),
     );
     let (channel_results, group_results) =
         futures_util::future::join(channel_lanes, group_lanes).await;
@@ -404,8 +415,9 @@ fn assemble(
     seen: Vec<(usize, String)>,
     mut failures: Vec<Vec<RecordFailure>>,
     unmatched: Vec<bool>,
-    lanes: Vec<LaneResult>,
+    mut lanes: Vec<LaneResult>,
 ) -> Report {
+    lanes.sort_by_key(|lane| lane.order);
     let position = Positions::of(seen.iter().map(|(index, _)| *index));
     let mut counts = vec![0usize; seen.len()];
     let mut stats = Stats {
@@ -564,8 +576,12 @@ async fn run_channel<P: Publisher>(
     ctx: &Ctx<'_, P>,
     queues: &ChannelQueues,
     lane: usize,
+    sequence: usize,
 ) -> LaneResult {
-    let mut result = LaneResult::default();
+    let mut result = LaneResult {
+        order: (1, lane, sequence),
+        ..LaneResult::default()
+    };
     while let Some(chunk) = queues.next(lane) {
         let sent = send_with_retries(ctx, &chunk.channel, &chunk.events, false).await;
         result.events.extend(
@@ -586,10 +602,14 @@ async fn run_channel<P: Publisher>(
 /// One FIFO message group, record by record; stops at the first failure.
 async fn run_group<P: Publisher>(
     ctx: &Ctx<'_, P>,
+    place: usize,
     group: String,
     members: Vec<(usize, Prepared)>,
 ) -> LaneResult {
-    let mut lane = LaneResult::default();
+    let mut lane = LaneResult {
+        order: (2, place, 0),
+        ..LaneResult::default()
+    };
     let mut stopped_by: Option<usize> = None;
     let mut i = 0;
     while i < members.len() {
@@ -1331,5 +1351,46 @@ mod tests {
         assert_eq!(report.stats.events_published, 1_003);
         assert_eq!(report.records.len(), 1_003);
         assert!(report.records.iter().enumerate().all(|(i, r)| r.index == i));
+    }
+
+    /// Answers `/a` late and `/b` at once; every event fails for good.
+    struct SlowA(FakePublisher);
+
+    impl Publisher for SlowA {
+        async fn publish(
+            &self,
+            channel: &str,
+            events: &[&str],
+            timeout: Duration,
+        ) -> Result<RawResponse, SendError> {
+            if channel == "/a" {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            self.0.publish(channel, events, timeout).await
+        }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_record_lists_its_failures_in_channel_order_whichever_answer_comes_first() {
+        let fake = SlowA(FakePublisher::new().fail_matching("n", 400));
+        let records = vec![record(
+            0,
+            None,
+            vec![
+                routed("r", "/a", json!({"n": 0})),
+                routed("r", "/b", json!({"n": 1})),
+            ],
+        )];
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let report = publish_records(records, &fake, &settings(), deadline).await;
+        // The fake notes a request when it answers: `/b` first. The report still follows the
+        // channels' first appearance.
+        let answered: Vec<String> = fake.0.requests().into_iter().map(|r| r.channel).collect();
+        assert_eq!(answered, vec!["/b", "/a"]);
+        let channels: Vec<Option<String>> = match &report.records[0].outcome {
+            RecordOutcome::Failed(f) => f.iter().map(|f| f.channel.clone()).collect(),
+            other => panic!("not failed: {other:?}"),
+        };
+        assert_eq!(channels, vec![Some("/a".to_owned()), Some("/b".to_owned())]);
     }
 }
