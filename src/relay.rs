@@ -263,6 +263,8 @@ struct LaneResult {
     events: Vec<EventResult>,
     /// Records failed without (or despite) their own events' results.
     records: Vec<(usize, RecordFailure)>,
+    /// Records no rule matched (message groups; other records are settled before publishing).
+    unmatched: Vec<usize>,
 }
 
 struct Ctx<'a, P> {
@@ -273,22 +275,30 @@ struct Ctx<'a, P> {
     counters: Mutex<(u64, Vec<f64>)>,
 }
 
-/// Records routed between two looks at the requests in flight (see [`publish_records`]). A
-/// record takes some 10–30 µs to read and route, so a response waits at most about half a
-/// millisecond to be taken up, against the tens of milliseconds a request to AppSync takes.
+/// Most records routed between two looks at the requests in flight (see [`publish_records`]).
+/// A record of about 1 KB takes some 10 µs to read and route.
 const RECORDS_BETWEEN_POLLS: usize = 16;
+
+/// Longest routing time between two looks at the requests in flight, for batches of large
+/// records: a response waits at most about this long to be taken up (and its permit to be
+/// released), against the tens of milliseconds a request to AppSync takes. Measured on the
+/// wall clock (`std::time::Instant`), not tokio's, which stands still in paused-clock tests.
+const ROUTING_BETWEEN_POLLS: Duration = Duration::from_micros(200);
 
 /// Publishes routed records: the relay minus routing, so it can be driven with hand-made
 /// [`Routed`] events.
 ///
 /// Requests start while records are still arriving. Events without a message group are batched
-/// by a [`batch::Planner`]: a channel's request is sent as soon as it is complete (five events, or
-/// the next event would not fit), because no later record can change it, and the channels'
-/// last requests go once the last record is in. Each channel sends its requests one after the
-/// other, as before; the requests are exactly those of planning the whole batch at once. Every
-/// [`RECORDS_BETWEEN_POLLS`] records the routing loop yields to the runtime and takes up
-/// finished requests, so responses and next requests are not held back by a long batch. FIFO
-/// message groups (SQS FIFO batches hold at most ten records) start once every record is read.
+/// by a [`batch::Planner`]: a channel's request is queued as soon as it is complete (five events,
+/// or the next event would not fit), because no later record can change it, and the channels'
+/// last requests are queued once the last record is in. Each channel sends its requests one
+/// after the other, as before; the requests are exactly those of planning the whole batch at
+/// once. While requests are in flight, the routing loop yields to the runtime and takes up
+/// finished requests (which starts queued ones) every [`RECORDS_BETWEEN_POLLS`] records or
+/// [`ROUTING_BETWEEN_POLLS`], whichever comes first, so a long batch does not hold responses
+/// and next requests back. A batch of fewer records than that (an EventBridge event, SQS's
+/// default batch of ten) is routed whole before its first request, as before. FIFO message
+/// groups (SQS FIFO batches hold at most ten records) start once every record is read.
 pub async fn publish_records<P: Publisher>(
     records: impl IntoIterator<Item = RoutedRecord>,
     publisher: &P,
@@ -307,6 +317,7 @@ pub async fn publish_records<P: Publisher>(
     let mut senders = FuturesUnordered::new();
     let mut started = 0;
     let mut lanes: Vec<LaneResult> = Vec::new();
+    let mut last_poll = (0, std::time::Instant::now());
 
     // Per record, in arrival order: its index and id, and what is known before publishing.
     let mut seen: Vec<(usize, String)> = Vec::new();
@@ -344,7 +355,7 @@ pub async fn publish_records<P: Publisher>(
                                     channel: rejected.event.channel,
                                     result: Err(rejected.reason),
                                 }],
-                                records: Vec::new(),
+                                ..LaneResult::default()
                             });
                         }
                     }
@@ -353,9 +364,13 @@ pub async fn publish_records<P: Publisher>(
                 Prepared::Failed(f) => failures[pos].push(f),
             },
         }
-        if (pos + 1) % RECORDS_BETWEEN_POLLS == 0 && !senders.is_empty() {
+        if !senders.is_empty()
+            && (pos + 1 - last_poll.0 >= RECORDS_BETWEEN_POLLS
+                || last_poll.1.elapsed() >= ROUTING_BETWEEN_POLLS)
+        {
             tokio::task::yield_now().await;
             take_finished(&mut senders, &mut lanes).await;
+            last_poll = (pos + 1, std::time::Instant::now());
         }
     }
     for (lane, chunk) in planner.finish() {
@@ -414,7 +429,7 @@ async fn take_finished<F: Future<Output = LaneResult>>(
 fn assemble(
     seen: Vec<(usize, String)>,
     mut failures: Vec<Vec<RecordFailure>>,
-    unmatched: Vec<bool>,
+    mut unmatched: Vec<bool>,
     mut lanes: Vec<LaneResult>,
 ) -> Report {
     lanes.sort_by_key(|lane| lane.order);
@@ -457,6 +472,11 @@ fn assemble(
         for (index, failure) in lane.records {
             if let Some(pos) = position.get(index) {
                 failures[pos].push(failure);
+            }
+        }
+        for index in lane.unmatched {
+            if let Some(pos) = position.get(index) {
+                unmatched[pos] = true;
             }
         }
     }
@@ -627,6 +647,7 @@ async fn run_group<P: Publisher>(
         let (index, prepared) = &members[i];
         let events = match prepared {
             Prepared::Unmatched => {
+                lane.unmatched.push(*index);
                 i += 1;
                 continue;
             }
@@ -1392,5 +1413,26 @@ mod tests {
             other => panic!("not failed: {other:?}"),
         };
         assert_eq!(channels, vec![Some("/a".to_owned()), Some("/b".to_owned())]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn fifo_an_unmatched_record_is_reported_unmatched_and_does_not_stop_its_group() {
+        let records = vec![
+            record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+            record(1, Some("A"), vec![]),
+            record(2, Some("A"), vec![routed("r", "/o/1", json!("a2"))]),
+        ];
+        let fake = FakePublisher::new();
+        let report = run(records, &fake).await;
+        let outcomes: Vec<&RecordOutcome> = report.records.iter().map(|r| &r.outcome).collect();
+        assert_eq!(
+            outcomes,
+            vec![
+                &RecordOutcome::Delivered { events: 1 },
+                &RecordOutcome::Unmatched,
+                &RecordOutcome::Delivered { events: 1 },
+            ]
+        );
+        assert_eq!(report.stats.unmatched, 1);
     }
 }
