@@ -155,6 +155,17 @@ pub async fn handle<T: Into<Payload>>(
     .await
 }
 
+// The handler's future must stay `Send` (a runtime may move it between threads); the relay
+// holds the batch's record iterator across awaits, so this depends on the input types too.
+// A compile-time check: this block stops compiling if the future is not `Send`.
+const _: () = {
+    fn send<T: Send>(_: &T) {}
+    #[allow(dead_code)]
+    fn handler_future_is_send(event: LambdaEvent<Payload>, app: &App) {
+        send(&handle(event, app));
+    }
+};
+
 /// Lambda's deadline (ms since the epoch; 0 when unknown) minus the margin, as a tokio instant.
 fn deadline(deadline_ms: u64, margin: Duration) -> Instant {
     let now_ms = SystemTime::now()
