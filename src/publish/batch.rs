@@ -91,9 +91,9 @@ const BODY_ENVELOPE_BYTES: usize = r#"{"channel":,"events":[]}"#.len();
 /// Batching as events arrive, so requests can go out while later records are still read.
 ///
 /// Channels are numbered (lanes) in first-appearance order. Each channel has one open request; an
-/// event joins it unless that would pass [`MAX_PUBLISH_REQUEST_BYTES`] of body, and a request is
-/// handed out as soon as it can no longer change: when it holds [`MAX_EVENTS_PER_PUBLISH`] events,
-/// or when the next event of its channel does not fit. [`finish`](Planner::finish) hands out the
+/// event joins it unless that would pass [`MAX_PUBLISH_REQUEST_BYTES`] of body (an empty request
+/// always takes it), and a request is handed out as soon as it can no longer change: when it
+/// holds [`MAX_EVENTS_PER_PUBLISH`] events, or when the next event of its channel does not fit. [`finish`](Planner::finish) hands out the
 /// rest. Chunking is greedy and in source order, so the requests are the ones a plan of the whole
 /// list gives ([`plan`] is built on this).
 #[derive(Debug, Default)]
@@ -411,6 +411,30 @@ mod tests {
                 .zip(by_channel)
                 .map(|(c, events)| chunk_reference(c, events))
                 .collect();
+
+            // When the planner hands each request out: a full one at the push of its fifth
+            // event, one closed by the byte cap at the push of its channel's next event, and
+            // only partly filled ones at `finish`.
+            let mut planner = Planner::default();
+            let mut handed: Vec<(usize, Chunk)> = Vec::new();
+            for e in events.clone() {
+                let at = e.origin.record;
+                let _ = planner.push(e, |_, c| handed.push((at, c)));
+            }
+            for (at, chunk) in &handed {
+                let last = chunk.events.last().map(|e| e.origin.record);
+                if chunk.events.len() == MAX_EVENTS_PER_PUBLISH {
+                    prop_assert_eq!(Some(*at), last);
+                } else {
+                    let next = events
+                        .iter()
+                        .filter(|e| check_size(e).is_ok())
+                        .find(|e| e.channel == chunk.channel && Some(e.origin.record) > last)
+                        .map(|e| e.origin.record);
+                    prop_assert_eq!(Some(*at), next);
+                }
+            }
+            prop_assert!(planner.finish().all(|(_, c)| c.events.len() < MAX_EVENTS_PER_PUBLISH));
 
             let plan = plan(events);
             prop_assert_eq!(&plan.channels, &expected);
