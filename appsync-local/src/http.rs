@@ -38,17 +38,24 @@ const COARSE_TIMER_SLACK: Duration = Duration::from_millis(2);
 /// (BENCHMARKS.md). The added latency stands in for the network to AppSync, so it should be what
 /// it says. The wait runs on tokio's timer until [`COARSE_TIMER_SLACK`] before the end, and
 /// the rest is a `std::thread::sleep` on the blocking pool, which the kernel ends within tens of
-/// microseconds. The runtime's own thread is never blocked.
+/// microseconds. The runtime's own thread is never blocked. The end is taken on tokio's clock,
+/// so under a paused clock (tests) at most the last 2 ms are real time.
 pub(crate) async fn delay(duration: Duration) {
-    let until = std::time::Instant::now() + duration;
+    let until = tokio::time::Instant::now() + duration;
     if duration > COARSE_TIMER_SLACK {
         tokio::time::sleep(duration - COARSE_TIMER_SLACK).await;
     }
-    let left = until.saturating_duration_since(std::time::Instant::now());
+    let left = until.saturating_duration_since(tokio::time::Instant::now());
     if !left.is_zero() {
+        // The end as a wall-clock instant, taken before the pool starts a thread (a cold pool
+        // takes tens of microseconds), so that time counts towards the wait.
+        let end = std::time::Instant::now() + left;
         // A pool that cannot take the task (runtime shutting down) ends the wait early; the
         // request is answered either way.
-        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(left)).await;
+        let _ = tokio::task::spawn_blocking(move || {
+            std::thread::sleep(end.saturating_duration_since(std::time::Instant::now()));
+        })
+        .await;
     }
 }
 
