@@ -1277,26 +1277,24 @@ mod tests {
         }
     }
 
-    /// `n` records, channel `/c/{i % channels}`, counted into `pulled` as the relay takes them.
-    fn counted(
-        n: usize,
-        channels: usize,
-        pulled: &Arc<AtomicUsize>,
-    ) -> impl Iterator<Item = RoutedRecord> + Send + use<> {
-        let pulled = Arc::clone(pulled);
-        (0..n).map(move |i| {
+    /// Publishes `n` records, record `i` to channel `/c/{i % channels}`, through a probe whose
+    /// requests take 20 ms; the probe counts records as the relay takes them.
+    async fn run_counted(n: usize, channels: usize) -> (Probe, Report) {
+        let probe = probe(Duration::from_millis(20));
+        let pulled = Arc::clone(&probe.pulled);
+        let records = (0..n).map(move |i| {
             pulled.fetch_add(1, Ordering::SeqCst);
             one(i, &format!("/c/{}", i % channels))
-        })
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let report = publish_records(records, &probe, &settings(), deadline).await;
+        (probe, report)
     }
 
     #[tokio::test(start_paused = true)]
     async fn requests_go_out_while_later_records_are_still_being_read() {
-        let probe = probe(Duration::from_millis(20));
-        let deadline = Instant::now() + Duration::from_secs(60);
         // Ten channels: each has its first full request at its fifth event, records 40–49.
-        let records = counted(200, 10, &probe.pulled);
-        let report = publish_records(records, &probe, &settings(), deadline).await;
+        let (probe, report) = run_counted(200, 10).await;
 
         let read = probe.read_at_publish.lock().unwrap().clone();
         assert_eq!(read.len(), 40);
@@ -1336,10 +1334,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn streamed_requests_are_those_of_the_whole_batch_and_channels_never_overlap() {
-        let probe = probe(Duration::from_millis(20));
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let records = counted(1_003, 7, &probe.pulled);
-        let report = publish_records(records, &probe, &settings(), deadline).await;
+        let (probe, report) = run_counted(1_003, 7).await;
 
         assert!(probe.overlapped.lock().unwrap().is_empty());
         // Per channel, the requests are the whole batch's plan: same events, same split.
