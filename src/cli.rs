@@ -513,6 +513,22 @@ mod tests {
         None
     }
 
+    /// `route <event> --rules <RULES>` with both written to a temporary directory.
+    fn route_event(event_json: &str) -> (Exit, String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let rules = write_file(dir.path(), "rules.yaml", RULES);
+        let event = write_file(dir.path(), "event.json", event_json);
+        run_args(
+            &[
+                "route",
+                event.to_str().unwrap(),
+                "--rules",
+                rules.to_str().unwrap(),
+            ],
+            &no_env,
+        )
+    }
+
     #[test]
     fn check_summarises_rules_from_the_environment() {
         let env = |name: &str| (name == RULES_VAR).then(|| RULES.to_owned());
@@ -550,21 +566,8 @@ mod tests {
 
     #[test]
     fn route_prints_channels_and_payloads_per_record() {
-        let dir = tempfile::tempdir().unwrap();
-        let rules = write_file(dir.path(), "rules.yaml", RULES);
-        let event = write_file(
-            dir.path(),
-            "event.json",
+        let (exit, out, _) = route_event(
             r#"{"id":"e-1","source":"shop.orders","detail-type":"X","detail":{"customerId":"c-9"}}"#,
-        );
-        let (exit, out, _) = run_args(
-            &[
-                "route",
-                event.to_str().unwrap(),
-                "--rules",
-                rules.to_str().unwrap(),
-            ],
-            &no_env,
         );
         assert_eq!(exit, Exit::Ok, "{out}");
         assert!(out.contains("record 0 id=e-1"), "{out}");
@@ -578,25 +581,12 @@ mod tests {
 
     #[test]
     fn route_exits_one_when_a_record_fails() {
-        let dir = tempfile::tempdir().unwrap();
-        let rules = write_file(dir.path(), "rules.yaml", RULES);
-        let event = write_file(
-            dir.path(),
-            "event.json",
+        let (exit, out, _) = route_event(
             r#"{"Records":[
                 {"messageId":"m-1","eventSource":"aws:sqs","body":"{\"source\":\"shop.orders\",\"detail-type\":\"X\",\"detail\":{\"customerId\":\"a/b\"}}"},
                 {"messageId":"m-2","eventSource":"aws:sqs","body":"hello"},
                 {"eventSource":"aws:sqs","body":"{}"}
             ]}"#,
-        );
-        let (exit, out, _) = run_args(
-            &[
-                "route",
-                event.to_str().unwrap(),
-                "--rules",
-                rules.to_str().unwrap(),
-            ],
-            &no_env,
         );
         assert_eq!(exit, Exit::Failed, "{out}");
         assert!(out.contains("error: rule orders: channel segment"), "{out}");
@@ -618,18 +608,7 @@ mod tests {
 
     #[test]
     fn route_refuses_a_payload_of_another_shape_with_exit_one() {
-        let dir = tempfile::tempdir().unwrap();
-        let rules = write_file(dir.path(), "rules.yaml", RULES);
-        let event = write_file(dir.path(), "event.json", r#"{"hello":"world"}"#);
-        let (exit, _, err) = run_args(
-            &[
-                "route",
-                event.to_str().unwrap(),
-                "--rules",
-                rules.to_str().unwrap(),
-            ],
-            &no_env,
-        );
+        let (exit, _, err) = route_event(r#"{"hello":"world"}"#);
         assert_eq!(exit, Exit::Failed);
         assert!(err.contains("expected an EventBridge event"), "{err}");
     }
