@@ -428,18 +428,7 @@ fn config_error(problems: Vec<Problem>, err: &mut dyn Write) -> Exit {
 fn load_rules(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<(RuleSet, String), Vec<Problem>> {
     match flag {
         Some(path) => {
-            let rules = RuleSet::from_file(path).map_err(|problems| {
-                problems
-                    .into_iter()
-                    .map(|p| {
-                        if p.location.starts_with(&*path.display().to_string()) {
-                            p
-                        } else {
-                            Problem::new(format!("{}: {}", path.display(), p.location), p.message)
-                        }
-                    })
-                    .collect::<Vec<_>>()
-            })?;
+            let rules = RuleSet::from_file(path)?;
             Ok((rules, path.display().to_string()))
         }
         None => {

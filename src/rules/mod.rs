@@ -101,15 +101,17 @@ impl RuleSet {
         Self::from_value(&document)
     }
 
-    /// Reads and parses a rules document from a file (the CLI's `--rules`).
+    /// Reads and parses a rules document from a file (the CLI's `--rules`). Every problem's
+    /// location starts with the path.
     pub fn from_file(path: &Path) -> Result<RuleSet, Vec<Problem>> {
+        let shown = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| {
             vec![Problem::new(
-                path.display().to_string(),
+                shown.clone(),
                 format!("cannot read the rules document: {e}"),
             )]
         })?;
-        Self::parse(&text)
+        Self::parse(&text).map_err(|problems| located(problems, &shown))
     }
 
     /// Reads exactly one of `BRIDGE_RULES` and `BRIDGE_RULES_FILE` and parses it. An empty or
@@ -125,12 +127,9 @@ impl RuleSet {
                 format!("{RULES_VAR}, {RULES_FILE_VAR}"),
                 "neither is set; set exactly one (the rules document inline, or its path)",
             )]),
-            (Some(inline), None) => Self::parse(&inline).map_err(|problems| {
-                problems
-                    .into_iter()
-                    .map(|p| Problem::new(format!("{RULES_VAR}: {}", p.location), p.message))
-                    .collect()
-            }),
+            (Some(inline), None) => {
+                Self::parse(&inline).map_err(|problems| located(problems, RULES_VAR))
+            }
             (None, Some(path)) => {
                 let text = std::fs::read_to_string(&path).map_err(|e| {
                     vec![Problem::new(
@@ -138,12 +137,7 @@ impl RuleSet {
                         format!("cannot read {path}: {e}"),
                     )]
                 })?;
-                Self::parse(&text).map_err(|problems| {
-                    problems
-                        .into_iter()
-                        .map(|p| Problem::new(format!("{path}: {}", p.location), p.message))
-                        .collect()
-                })
+                Self::parse(&text).map_err(|problems| located(problems, &path))
             }
         }
     }
@@ -226,6 +220,26 @@ impl RuleSet {
     }
 }
 
+/// The problems of a document, each location led by where the document came from.
+fn located(problems: Vec<Problem>, origin: &str) -> Vec<Problem> {
+    problems
+        .into_iter()
+        .map(|p| Problem::new(format!("{origin}: {}", p.location), p.message))
+        .collect()
+}
+
+/// Where a problem inside one of a rule's fields is: `{at}.{field}` followed by the path inside
+/// it (`.key`, `[0]`), if any.
+fn place(at: &str, field: &str, inner: &str) -> String {
+    if inner.is_empty() {
+        format!("{at}.{field}")
+    } else if inner.starts_with('[') {
+        format!("{at}.{field}{inner}")
+    } else {
+        format!("{at}.{field}.{inner}")
+    }
+}
+
 fn unknown_keys(map: &Map<String, Value>, known: &[&str], at: &str, problems: &mut Vec<Problem>) {
     for key in map.keys() {
         if !known.contains(&key.as_str()) {
@@ -300,14 +314,7 @@ fn compile_rule(
             Ok(p) => Some(p),
             Err(errors) => {
                 for e in errors {
-                    let place = if e.path.is_empty() {
-                        format!("{at}.pattern")
-                    } else if e.path.starts_with('[') {
-                        format!("{at}.pattern{}", e.path)
-                    } else {
-                        format!("{at}.pattern.{}", e.path)
-                    };
-                    problems.push(Problem::new(place, e.message));
+                    problems.push(Problem::new(place(&at, "pattern", &e.path), e.message));
                 }
                 None
             }
@@ -342,15 +349,8 @@ fn compile_rule(
         Some(p) => match PayloadTemplate::parse(p) {
             Ok(p) => Some(p),
             Err(errors) => {
-                for (place, e) in errors {
-                    let place = if place.is_empty() {
-                        format!("{at}.payload")
-                    } else if place.starts_with('[') {
-                        format!("{at}.payload{place}")
-                    } else {
-                        format!("{at}.payload.{place}")
-                    };
-                    problems.push(Problem::new(place, e.0));
+                for (inner, e) in errors {
+                    problems.push(Problem::new(place(&at, "payload", &inner), e.0));
                 }
                 None
             }
