@@ -6,16 +6,19 @@
 //! which would make every cold start about four times a bare runtime's init (BENCHMARKS.md).
 //!
 //! For `AWS_IAM` the credential provider is built lazily on the first publish (no network and
-//! no certificate loading at init) and asked for credentials on every request — it caches, and
-//! Lambda's role credentials are session credentials that expire.
+//! no certificate loading at init). Its credentials are kept and reused until five minutes
+//! before they expire: aws-config's provider chain does not cache (SDK clients cache in their
+//! identity cache, which a bare provider does not have), and an assume-role profile or the
+//! container and instance endpoints would otherwise be asked on every request.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
+use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_runtime_api::client::identity::Identity;
 use reqwest::header::HeaderValue;
-use tokio::sync::OnceCell;
+use tokio::sync::{Mutex, OnceCell};
 
 use crate::config::{Auth, Endpoint, PublishSettings, Secret};
 use crate::publish::auth::{CONTENT_TYPE, sigv4_headers};
@@ -23,6 +26,10 @@ use crate::publish::{Publisher, RawResponse, SendError, build};
 
 /// How long an idle pooled connection is kept: long enough to span warm invocations.
 const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Kept credentials are fetched again this long before they expire, so a request never signs
+/// with credentials that expire on the way (the SDKs' identity cache uses the same margin).
+const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
 /// Installs ring as rustls' process-wide crypto provider. reqwest is built with
 /// `rustls-no-provider` (no aws-lc build) and panics at client creation without one.
@@ -49,6 +56,9 @@ enum RequestAuth {
     Iam {
         region: String,
         provider: OnceCell<SharedCredentialsProvider>,
+        /// The last credentials, reused until [`CREDENTIALS_REFRESH_MARGIN`] before they
+        /// expire. Locked across the fetch, so a refresh asks the provider once.
+        kept: Mutex<Option<Credentials>>,
     },
     Header {
         name: &'static str,
@@ -56,13 +66,6 @@ enum RequestAuth {
         /// `None` only if configuration let through a value that is not a header value.
         value: Option<HeaderValue>,
     },
-}
-
-/// The pooled client, given or built on first use.
-#[derive(Clone)]
-enum Client {
-    Ready(reqwest::Client),
-    Lazy(Arc<OnceCell<reqwest::Client>>),
 }
 
 /// The header value of a key or token, marked sensitive.
@@ -75,7 +78,8 @@ fn secret_header(secret: &Secret) -> Option<HeaderValue> {
 /// The real publisher: POSTs to the configured endpoint with the configured auth.
 #[derive(Clone)]
 pub struct HttpPublisher {
-    client: Client,
+    /// The pooled client, built on the first publish.
+    client: Arc<OnceCell<reqwest::Client>>,
     endpoint: Endpoint,
     /// The endpoint parsed once: reqwest would parse the URL text on every request otherwise.
     /// `None` if it does not parse (configuration validates it, so only in odd cases); the text
@@ -93,24 +97,16 @@ impl std::fmt::Debug for HttpPublisher {
 }
 
 impl HttpPublisher {
-    /// A publisher for `settings`, sharing `client`. IAM credentials come from the default AWS
-    /// chain, loaded on first use.
-    pub fn new(client: reqwest::Client, settings: &PublishSettings) -> Self {
-        Self::with_client(Client::Ready(client), settings)
-    }
-
     /// A publisher that builds its HTTP client ([`http_client`]) on the first publish and keeps
     /// it for every later one. Init then loads no TLS roots; a client that cannot be built fails
-    /// each publish with a transport error naming the cause.
+    /// each publish with a transport error naming the cause. IAM credentials come from the
+    /// default AWS chain, also loaded on first use.
     pub fn lazy(settings: &PublishSettings) -> Self {
-        Self::with_client(Client::Lazy(Arc::new(OnceCell::new())), settings)
-    }
-
-    fn with_client(client: Client, settings: &PublishSettings) -> Self {
         let auth = match &settings.auth {
             Auth::AwsIam { region } => RequestAuth::Iam {
                 region: region.clone(),
                 provider: OnceCell::new(),
+                kept: Mutex::new(None),
             },
             Auth::ApiKey(key) => RequestAuth::Header {
                 name: "x-api-key",
@@ -122,7 +118,7 @@ impl HttpPublisher {
             },
         };
         Self {
-            client,
+            client: Arc::new(OnceCell::new()),
             url: reqwest::Url::parse(&settings.endpoint.url).ok(),
             endpoint: settings.endpoint.clone(),
             auth: Arc::new(auth),
@@ -136,6 +132,7 @@ impl HttpPublisher {
             self.auth = Arc::new(RequestAuth::Iam {
                 region: region.clone(),
                 provider: OnceCell::new_with(Some(provider)),
+                kept: Mutex::new(None),
             });
         }
         self
@@ -144,7 +141,12 @@ impl HttpPublisher {
     async fn identity(
         region: &str,
         provider: &OnceCell<SharedCredentialsProvider>,
+        kept: &Mutex<Option<Credentials>>,
     ) -> Result<Identity, SendError> {
+        let mut kept = kept.lock().await;
+        if let Some(credentials) = kept.as_ref().filter(|c| still_fresh(c, SystemTime::now())) {
+            return Ok(credentials.clone().into());
+        }
         let provider = provider
             .get_or_try_init(|| default_chain(region.to_owned()))
             .await?;
@@ -152,17 +154,16 @@ impl HttpPublisher {
             .provide_credentials()
             .await
             .map_err(|e| SendError::Credentials(e.to_string()))?;
+        *kept = Some(credentials.clone());
         Ok(credentials.into())
     }
 
     async fn send(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
-        let client = match &self.client {
-            Client::Ready(client) => client,
-            Client::Lazy(cell) => cell
-                .get_or_try_init(|| async { http_client() })
-                .await
-                .map_err(|e| SendError::Transport(e.to_string()))?,
-        };
+        let client = self
+            .client
+            .get_or_try_init(|| async { http_client() })
+            .await
+            .map_err(|e| SendError::Transport(e.to_string()))?;
         let body = build::body(channel, events);
         let request = match &self.url {
             Some(url) => client.post(url.clone()),
@@ -179,8 +180,12 @@ impl HttpPublisher {
                 HeaderValue::from_static("application/json"),
             );
         match self.auth.as_ref() {
-            RequestAuth::Iam { region, provider } => {
-                let identity = Self::identity(region, provider).await?;
+            RequestAuth::Iam {
+                region,
+                provider,
+                kept,
+            } => {
+                let identity = Self::identity(region, provider, kept).await?;
                 let headers = sigv4_headers(
                     &self.endpoint.url,
                     &self.endpoint.authority,
@@ -211,6 +216,14 @@ impl HttpPublisher {
             body: body.to_vec(),
         })
     }
+}
+
+/// Whether kept credentials can still sign: they never expire, or not within
+/// [`CREDENTIALS_REFRESH_MARGIN`] of `now`.
+fn still_fresh(credentials: &Credentials, now: SystemTime) -> bool {
+    credentials
+        .expiry()
+        .is_none_or(|expiry| expiry > now + CREDENTIALS_REFRESH_MARGIN)
 }
 
 fn transport(e: reqwest::Error) -> SendError {
@@ -287,9 +300,7 @@ mod tests {
         drop(listener);
         let publisher =
             HttpPublisher::lazy(&settings(format!("http://{addr}/event"), addr.to_string()));
-        let Client::Lazy(cell) = publisher.client.clone() else {
-            panic!("lazy publisher holds a ready client");
-        };
+        let cell = publisher.client.clone();
         assert!(!cell.initialized());
         let result = publisher
             .publish("/default/a", &["{}"], Duration::from_secs(5))
@@ -309,5 +320,62 @@ mod tests {
     #[test]
     fn a_value_that_cannot_be_a_header_gives_none_instead_of_a_panic() {
         assert!(secret_header(&Secret::new("a\nb")).is_none());
+    }
+
+    /// Counts how often it is asked; each answer expires `lifetime` from now (`None`: never).
+    #[derive(Debug)]
+    struct Counting {
+        calls: Arc<std::sync::atomic::AtomicUsize>,
+        lifetime: Option<Duration>,
+    }
+
+    impl ProvideCredentials for Counting {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let expiry = self.lifetime.map(|l| SystemTime::now() + l);
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                "AKID",
+                "secret",
+                Some("token".into()),
+                expiry,
+                "counting",
+            )))
+        }
+    }
+
+    async fn calls_for_three_identities(lifetime: Option<Duration>) -> usize {
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counting = Counting {
+            calls: Arc::clone(&calls),
+            lifetime,
+        };
+        let provider = OnceCell::new_with(Some(SharedCredentialsProvider::new(counting)));
+        let kept = Mutex::new(None);
+        for _ in 0..3 {
+            HttpPublisher::identity("us-east-1", &provider, &kept)
+                .await
+                .unwrap();
+        }
+        calls.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    #[tokio::test]
+    async fn credentials_are_kept_until_shortly_before_they_expire() {
+        // Static keys and session credentials with an hour left: asked once.
+        assert_eq!(calls_for_three_identities(None).await, 1);
+        assert_eq!(
+            calls_for_three_identities(Some(Duration::from_secs(3600))).await,
+            1
+        );
+        // Credentials inside the refresh margin are fetched again every time.
+        assert_eq!(
+            calls_for_three_identities(Some(Duration::from_secs(60))).await,
+            3
+        );
     }
 }
