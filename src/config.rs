@@ -405,6 +405,10 @@ pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
         Some(i) => (&rest[..i], &rest[i..]),
         None => (rest, ""),
     };
+    if path.contains(['?', '#']) {
+        // Never echoed: a realtime URL's query can carry the auth header, key included.
+        return Err("must not have a query or fragment".to_owned());
+    }
     if !matches!(path, "" | "/" | "/event" | "/event/") {
         return Err(format!(
             "path {path:?} is not /event (give https://<host>/event, https://<host> or a bare host)"
@@ -566,6 +570,19 @@ mod tests {
         ] {
             let err = parse_endpoint(bad).unwrap_err();
             assert!(err.contains("loopback"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_query_is_refused_without_echoing_it() {
+        for raw in [
+            "https://h/event/realtime?header=ZGEyLXNlY3JldA&payload=e30",
+            "https://h/event?x-api-key=da2-secret",
+            "https://h/event#da2-secret",
+        ] {
+            let err = parse_endpoint(raw).unwrap_err();
+            assert!(!err.contains("secret") && !err.contains("ZGEy"), "{err}");
+            assert!(err.contains("query"), "{err}");
         }
     }
 
