@@ -146,12 +146,7 @@ async fn invoke_publishes_a_batch_and_prints_the_batch_response() {
     assert_eq!(exit, appsync_bridge::cli::Exit::Failed, "{stdout}{stderr}");
     let response: serde_json::Value =
         serde_json::from_str(&stdout).expect("stdout is the response");
-    let failed: Vec<&str> = response["batchItemFailures"]
-        .as_array()
-        .expect("an SQS batch response")
-        .iter()
-        .filter_map(|f| f["itemIdentifier"].as_str())
-        .collect();
+    let failed = crate::helpers::failed_items(&response);
     assert_eq!(
         failed,
         [

@@ -1,9 +1,8 @@
 //! The Lambda handler end to end with the sample events and rules: auth (API key, SigV4
 //! verified by the server), EventBridge answers, the poison batch, and no secrets in logs.
 
-use std::time::Duration;
-
-use appsync_bridge::handler::{App, HandlerError, handle};
+use appsync_bridge::handler::{App, HandlerError};
+use appsync_bridge::limits::MAX_EVENT_BYTES;
 use appsync_local::{AuthOutcome, Scripted};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -11,11 +10,10 @@ use lambda_runtime::Diagnostic;
 use serde_json::{Value, json};
 
 use crate::helpers::{
-    API_KEY, CapturedLogs, app, config, failed_items, invocation, local_server, order, repo_path,
-    sample, sqs_batch,
+    API_KEY, CapturedLogs, app, config, failed_items, local_server, order, repo_path, run, sample,
+    sqs_batch,
 };
 
-const BUDGET: Duration = Duration::from_secs(10);
 const AKID: &str = "AKIDLOCALTEST0001";
 const SECRET: &str = "local/secret+key-do-not-log";
 const SESSION: &str = "session-token-do-not-log";
@@ -28,12 +26,9 @@ fn sample_rules() -> String {
 async fn the_api_key_is_sent_and_accepted() {
     let server = local_server().await;
     let app = app(&server, &[]);
-    let answer = handle(
-        invocation(sqs_batch(&[("m0", order("c1", 0), None)]), BUDGET),
-        &app,
-    )
-    .await
-    .unwrap();
+    let answer = run(&app, sqs_batch(&[("m0", order("c1", 0), None)]))
+        .await
+        .unwrap();
     assert!(failed_items(&answer).is_empty());
     assert_eq!(server.requests()[0].auth, AuthOutcome::ApiKey);
 }
@@ -42,12 +37,9 @@ async fn the_api_key_is_sent_and_accepted() {
 async fn a_wrong_api_key_fails_the_record_without_retries() {
     let server = local_server().await;
     let app = app(&server, &[("APPSYNC_API_KEY", "da2-wrong")]);
-    let answer = handle(
-        invocation(sqs_batch(&[("m0", order("c1", 0), None)]), BUDGET),
-        &app,
-    )
-    .await
-    .unwrap();
+    let answer = run(&app, sqs_batch(&[("m0", order("c1", 0), None)]))
+        .await
+        .unwrap();
     assert_eq!(failed_items(&answer), vec!["m0"]);
     assert_eq!(server.requests().len(), 1);
     assert!(!server.requests()[0].auth.is_allowed());
@@ -76,9 +68,7 @@ async fn sigv4_requests_are_verified_by_the_server_and_no_secret_is_logged() {
     let app =
         App::new(config).with_credentials_provider(SharedCredentialsProvider::new(credentials));
     let records = vec![("m0", order("c1", 0), None), ("m1", order("c2", 1), None)];
-    let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
-        .await
-        .unwrap();
+    let answer = run(&app, sqs_batch(&records)).await.unwrap();
     assert!(failed_items(&answer).is_empty(), "{answer}");
     for r in server.requests() {
         assert_eq!(
@@ -99,12 +89,9 @@ async fn sigv4_requests_are_verified_by_the_server_and_no_secret_is_logged() {
         ],
     ))
     .with_credentials_provider(SharedCredentialsProvider::new(wrong));
-    let answer = handle(
-        invocation(sqs_batch(&[("m2", order("c1", 2), None)]), BUDGET),
-        &app,
-    )
-    .await
-    .unwrap();
+    let answer = run(&app, sqs_batch(&[("m2", order("c1", 2), None)]))
+        .await
+        .unwrap();
     assert_eq!(failed_items(&answer), vec!["m2"]);
 
     let text = logs.text();
@@ -128,12 +115,9 @@ async fn an_eventbridge_event_is_published_and_answered_with_a_summary() {
         &server,
         &[("BRIDGE_RULES", ""), ("BRIDGE_RULES_FILE", &sample_rules())],
     );
-    let answer = handle(
-        invocation(sample("eventbridge-order-status.json"), BUDGET),
-        &app,
-    )
-    .await
-    .unwrap();
+    let answer = run(&app, sample("eventbridge-order-status.json"))
+        .await
+        .unwrap();
     assert_eq!(
         answer,
         json!({"records": 1, "eventsPublished": 2, "unmatched": 0, "failed": 0})
@@ -154,12 +138,9 @@ async fn a_failed_eventbridge_publish_is_a_lambda_error_saying_what_failed() {
         &server,
         &[("BRIDGE_RULES", ""), ("BRIDGE_RULES_FILE", &sample_rules())],
     );
-    let err = handle(
-        invocation(sample("eventbridge-order-status.json"), BUDGET),
-        &app,
-    )
-    .await
-    .unwrap_err();
+    let err = run(&app, sample("eventbridge-order-status.json"))
+        .await
+        .unwrap_err();
     let diagnostic: Diagnostic = err.into();
     assert_eq!(diagnostic.error_type, "EventFailed");
     assert!(
@@ -180,13 +161,17 @@ async fn a_payload_of_neither_shape_is_an_error_saying_what_was_expected() {
     let _guard = logs.install();
     let server = local_server().await;
     let app = app(&server, &[]);
-    let err = handle(invocation(json!({"hello": "world"}), BUDGET), &app)
-        .await
-        .unwrap_err();
+    let err = run(&app, json!({"hello": "world"})).await.unwrap_err();
     assert!(matches!(err, HandlerError::Payload(_)));
     let diagnostic: Diagnostic = err.into();
     assert_eq!(diagnostic.error_type, "UnrecognisedPayload");
-    assert!(!diagnostic.error_message.is_empty());
+    assert!(
+        diagnostic
+            .error_message
+            .contains("expected an EventBridge event"),
+        "{}",
+        diagnostic.error_message
+    );
     assert!(server.requests().is_empty());
     // Still one summary line for the invocation, at warn, saying what was expected.
     let text = logs.text();
@@ -217,9 +202,7 @@ async fn the_poison_batch_fails_exactly_its_three_bad_records_with_their_reasons
         &server,
         &[("BRIDGE_RULES", ""), ("BRIDGE_RULES_FILE", &sample_rules())],
     );
-    let answer = handle(invocation(sample("sqs-poison.json"), BUDGET), &app)
-        .await
-        .unwrap();
+    let answer = run(&app, sample("sqs-poison.json")).await.unwrap();
     let failed = failed_items(&answer);
     assert_eq!(
         failed,
@@ -246,7 +229,7 @@ async fn the_poison_batch_fails_exactly_its_three_bad_records_with_their_reasons
         server
             .requests()
             .iter()
-            .all(|r| r.events.iter().all(|e| e.len() <= 240 * 1024))
+            .all(|r| r.events.iter().all(|e| e.len() <= MAX_EVENT_BYTES))
     );
 
     let text = logs.text();
@@ -259,6 +242,8 @@ async fn the_poison_batch_fails_exactly_its_three_bad_records_with_their_reasons
     assert!(line_for("000000000002").contains("route failed"));
     assert!(line_for("000000000003").contains("route failed"));
     assert!(line_for("000000000004").contains("over appsync's"));
+    // The key went out in a header on every request; DEBUG logs still never show it.
+    assert!(!text.contains(API_KEY), "the api key leaked into logs");
 }
 
 /// The EMF lines the real handler emits for a mixed batch (good records, a route failure, an
@@ -278,9 +263,7 @@ async fn the_metrics_line_of_a_mixed_batch_counts_records_events_failures_and_re
         ],
     )
     .with_metrics(appsync_bridge::metrics::MetricsSink::Memory(kept.clone()));
-    handle(invocation(sample("sqs-poison.json"), BUDGET), &app)
-        .await
-        .unwrap();
+    run(&app, sample("sqs-poison.json")).await.unwrap();
 
     let lines = kept.lock().unwrap().clone();
     let docs: Vec<Value> = lines

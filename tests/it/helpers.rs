@@ -1,6 +1,16 @@
-//! Shared test helpers: paths to the repository's sample files.
+//! Shared test helpers: the repository's sample files, a local server, configuration, Lambda
+//! events and captured logs.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use appsync_bridge::config::Config;
+use appsync_bridge::handler::{App, HandlerError, handle};
+use appsync_bridge::metrics::MetricsSink;
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
 
 /// A path inside the repository (`events/…`, `rules.yaml`).
 pub fn repo_path(relative: &str) -> PathBuf {
@@ -19,16 +29,6 @@ pub fn sample_events() -> Vec<PathBuf> {
 }
 
 // ---- publishing helpers (handler and publish tests) ----------------------------------------
-
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
-
-use appsync_bridge::config::Config;
-use appsync_bridge::handler::App;
-use appsync_bridge::metrics::MetricsSink;
-use lambda_runtime::{Context, LambdaEvent};
-use serde_json::{Value, json};
 
 /// The API key every local test server accepts.
 pub const API_KEY: &str = "da2-test-key-0123456789";
@@ -92,6 +92,14 @@ pub fn invocation(payload: Value, budget: Duration) -> LambdaEvent<Value> {
     context.request_id = "test-request".into();
     context.deadline = (now + budget).as_millis() as u64;
     LambdaEvent::new(payload, context)
+}
+
+/// The time left before the deadline in most tests.
+pub const BUDGET: Duration = Duration::from_secs(10);
+
+/// One invocation of the real handler with `payload` and [`BUDGET`].
+pub async fn run(app: &App, payload: Value) -> Result<Value, HandlerError> {
+    handle(invocation(payload, BUDGET), app).await
 }
 
 /// An SQS batch of `(messageId, body, message group)`.

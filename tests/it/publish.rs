@@ -6,9 +6,7 @@ use std::time::{Duration, Instant};
 use appsync_bridge::handler::handle;
 use appsync_local::Scripted;
 
-use crate::helpers::{app, failed_items, invocation, local_server, order, sqs_batch};
-
-const BUDGET: Duration = Duration::from_secs(10);
+use crate::helpers::{app, failed_items, invocation, local_server, order, run, sqs_batch};
 
 /// An SQS batch of order records `m0, m1, …`, record `i` for customer `customers[i]`.
 fn orders_for(customers: &[&str]) -> serde_json::Value {
@@ -26,9 +24,7 @@ fn orders_for(customers: &[&str]) -> serde_json::Value {
 async fn twelve_events_for_one_channel_go_in_three_requests_in_source_order() {
     let server = local_server().await;
     let app = app(&server, &[]);
-    let answer = handle(invocation(orders_for(&["c1"; 12]), BUDGET), &app)
-        .await
-        .unwrap();
+    let answer = run(&app, orders_for(&["c1"; 12])).await.unwrap();
 
     assert!(failed_items(&answer).is_empty());
     let requests = server.requests();
@@ -55,7 +51,7 @@ async fn three_channels_get_their_own_requests() {
     let server = local_server().await;
     let app = app(&server, &[]);
     let batch = orders_for(&["a", "b", "c", "a", "b", "a", "c"]);
-    let answer = handle(invocation(batch, BUDGET), &app).await.unwrap();
+    let answer = run(&app, batch).await.unwrap();
     assert!(failed_items(&answer).is_empty());
     let mut per_channel: Vec<(String, usize)> = server
         .requests()
@@ -81,9 +77,7 @@ async fn failed_entries_fail_exactly_those_records() {
         code: 400,
     }]);
     let app = app(&server, &[]);
-    let answer = handle(invocation(orders_for(&["c1"; 5]), BUDGET), &app)
-        .await
-        .unwrap();
+    let answer = run(&app, orders_for(&["c1"; 5])).await.unwrap();
     assert_eq!(failed_items(&answer), vec!["m1", "m3"]);
     assert_eq!(server.requests().len(), 1, "400 entries are not retried");
     assert_eq!(server.accepted().len(), 3);
@@ -97,18 +91,12 @@ async fn retryable_failed_entries_are_resent_alone_and_succeed() {
         code: 500,
     }]);
     let app = app(&server, &[]);
-    let answer = handle(invocation(orders_for(&["c1"; 5]), BUDGET), &app)
-        .await
-        .unwrap();
+    let answer = run(&app, orders_for(&["c1"; 5])).await.unwrap();
     assert!(failed_items(&answer).is_empty());
     let requests = server.requests();
     assert_eq!(requests.len(), 2);
-    assert_eq!(requests[1].events, vec![order_event(2)]);
+    assert_eq!(requests[1].events, vec![order("c1", 2)]);
     assert_eq!(server.accepted().len(), 5);
-}
-
-fn order_event(n: usize) -> String {
-    serde_json::json!({"kind": "order", "customerId": "c1", "n": n}).to_string()
 }
 
 #[tokio::test]
@@ -116,12 +104,9 @@ async fn throttled_then_accepted_is_delivered_once() {
     let server = local_server().await;
     server.script([Scripted::Status(429)]);
     let app = app(&server, &[]);
-    let answer = handle(
-        invocation(sqs_batch(&[("m0", order("c1", 0), None)]), BUDGET),
-        &app,
-    )
-    .await
-    .unwrap();
+    let answer = run(&app, sqs_batch(&[("m0", order("c1", 0), None)]))
+        .await
+        .unwrap();
     assert!(failed_items(&answer).is_empty());
     let statuses: Vec<u16> = server.requests().iter().map(|r| r.status).collect();
     assert_eq!(statuses, vec![429, 200]);
@@ -134,12 +119,9 @@ async fn bad_request_and_unauthorized_are_not_retried() {
         let server = local_server().await;
         server.script([Scripted::Status(status)]);
         let app = app(&server, &[]);
-        let answer = handle(
-            invocation(sqs_batch(&[("m0", order("c1", 0), None)]), BUDGET),
-            &app,
-        )
-        .await
-        .unwrap();
+        let answer = run(&app, sqs_batch(&[("m0", order("c1", 0), None)]))
+            .await
+            .unwrap();
         assert_eq!(failed_items(&answer), vec!["m0"], "{status}");
         assert_eq!(server.requests().len(), 1, "{status}");
     }
@@ -181,9 +163,7 @@ async fn fifo_a_failure_stops_its_group_and_the_other_group_is_delivered() {
         ("a3", order("a", 3), Some("A")),
         ("b3", order("b", 3), Some("B")),
     ];
-    let answer = handle(invocation(sqs_batch(&records), BUDGET), &app)
-        .await
-        .unwrap();
+    let answer = run(&app, sqs_batch(&records)).await.unwrap();
     assert_eq!(failed_items(&answer), vec!["a2", "a3"]);
     let accepted: Vec<String> = server.accepted().into_iter().map(|e| e.event).collect();
     assert!(accepted.contains(&order("a", 1)));

@@ -6,7 +6,7 @@ use appsync_bridge::route::{RouteError, route};
 use appsync_bridge::rules::RuleSet;
 use serde_json::Value;
 
-use crate::helpers::{repo_path, sample_events};
+use crate::helpers::{repo_path, sample, sample_events};
 
 /// What one record is expected to do: the channels it publishes to, in rule order, or an error
 /// containing a fragment.
@@ -128,8 +128,7 @@ fn every_sample_event_routes_as_documented() {
 #[test]
 fn the_order_status_payload_is_a_typed_projection() {
     let rules = load_rules();
-    let text = std::fs::read_to_string(repo_path("events/eventbridge-order-status.json")).unwrap();
-    let invocation = parse_invocation(serde_json::from_str(&text).unwrap()).unwrap();
+    let invocation = parse_invocation(sample("eventbridge-order-status.json")).unwrap();
     let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
     assert_eq!(
         routed[0].payload,
@@ -158,8 +157,7 @@ fn the_oversized_poison_record_routes_but_exceeds_the_event_limit() {
 #[test]
 fn draft_orders_match_no_rule_through_anything_but() {
     let rules = load_rules();
-    let text = std::fs::read_to_string(repo_path("events/eventbridge-order-status.json")).unwrap();
-    let mut payload: Value = serde_json::from_str(&text).unwrap();
+    let mut payload = sample("eventbridge-order-status.json");
     payload["detail"]["status"] = Value::from("DRAFT");
     let invocation = parse_invocation(payload).unwrap();
     let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
