@@ -106,13 +106,15 @@ async fn scripted_outcomes_are_consumed_in_order_before_random_faults() {
             indices: vec![1],
             code: 503,
         },
-        Scripted::Delay(Duration::from_millis(1)),
+        Scripted::Delay(Duration::from_millis(100)),
     ]);
     let body = publish_body("/default/s", &[json!(0), json!(1), json!(2)]);
     let (s1, b1) = post(&server, &body, &[]).await;
     let (s2, _) = post(&server, &body, &[]).await;
     let (s3, b3) = post(&server, &body, &[]).await;
+    let delayed = std::time::Instant::now();
     let (s4, _) = post(&server, &body, &[]).await;
+    assert!(delayed.elapsed() >= Duration::from_millis(100));
     let (s5, _) = post(&server, &body, &[]).await;
     assert_eq!((s1, s2, s3, s4, s5), (429, 500, 200, 200, 200));
     assert_eq!(b1["errors"][0]["errorType"], "LimitExceededError");
