@@ -56,7 +56,6 @@ use serde_json::{Value, json};
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const API_KEY: &str = "da2-load";
-const MAX_EVENTS_PER_REQUEST: usize = 5;
 
 #[derive(Parser, Debug)]
 #[command(about = "Load-test the real handler against appsync-local on loopback")]
@@ -240,7 +239,7 @@ fn request_shape(records: usize, symbols: usize) -> (usize, usize) {
     let mut longest = 0;
     for s in 0..symbols {
         let events = records / symbols + usize::from(s < records % symbols);
-        let requests = events.div_ceil(MAX_EVENTS_PER_REQUEST);
+        let requests = events.div_ceil(appsync_bridge::limits::MAX_EVENTS_PER_PUBLISH);
         total += requests;
         longest = longest.max(requests);
     }
