@@ -29,6 +29,8 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 const API_KEY: &str = "da2-demo";
+/// Every sample in `events/`, in the order the README shows them; the demo refuses to run if a
+/// file there is missing from this list.
 const SAMPLES: &[&str] = &[
     "events/eventbridge-order-status.json",
     "events/eventbridge-agent-presence.json",
@@ -53,6 +55,12 @@ async fn main() -> Result<(), Error> {
         .compact()
         .init();
     let root = env!("CARGO_MANIFEST_DIR");
+    for entry in std::fs::read_dir(format!("{root}/events"))? {
+        let name = format!("events/{}", entry?.file_name().to_string_lossy());
+        if name.ends_with(".json") && !SAMPLES.contains(&name.as_str()) {
+            return Err(format!("{name} is not in the demo's SAMPLES list").into());
+        }
+    }
     let server = appsync_local::start(appsync_local::Config {
         api_keys: vec![API_KEY.into()],
         namespaces: vec!["orders".into(), "presence".into(), "prices".into()],
@@ -135,7 +143,8 @@ async fn main() -> Result<(), Error> {
 
     // Everything the server accepted has been fanned out; collect it from the subscriber. A `data`
     // message names the subscription, not the channel, so match each event text back to the
-    // accepted event it came from.
+    // accepted event it came from. A missing event (5 s without one) or one the server never
+    // accepted ends the demo with an error, so `.ci/run` can run it as a check.
     let mut pool = server.accepted();
     let mut received: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut seen = 0;
@@ -143,10 +152,13 @@ async fn main() -> Result<(), Error> {
         let message = tokio::time::timeout(Duration::from_secs(5), next_json(&mut ws)).await??;
         if message["type"] == "data" {
             let event = message["event"].as_str().unwrap_or_default().to_string();
-            let channel = match pool.iter().position(|a| a.event == event) {
-                Some(i) => pool.remove(i).channel,
-                None => format!("(unexpected, subscription {})", message["id"]),
+            let Some(i) = pool.iter().position(|a| a.event == event) else {
+                return Err(format!(
+                    "the subscriber got an event the server never accepted: {message}"
+                )
+                .into());
             };
+            let channel = pool.remove(i).channel;
             received.entry(channel).or_default().push(event);
             seen += 1;
         }
