@@ -184,21 +184,6 @@ pub enum Auth {
     },
 }
 
-impl Auth {
-    /// The mode name for logs.
-    pub fn mode_name(&self) -> &'static str {
-        match self {
-            Auth::AwsIam { .. } => "AWS_IAM",
-            Auth::ApiKey(_) => "API_KEY",
-            Auth::Token { mode, .. } => match mode {
-                AuthMode::AmazonCognitoUserPools => "AMAZON_COGNITO_USER_POOLS",
-                AuthMode::OpenidConnect => "OPENID_CONNECT",
-                _ => "AWS_LAMBDA",
-            },
-        }
-    }
-}
-
 /// Tuning knobs, each a `BRIDGE_*` variable with a documented default.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tuning {

@@ -65,12 +65,6 @@ impl App {
         self.metrics = sink;
         self
     }
-
-    /// Overrides the relay settings (tests use no jitter and short timeouts).
-    pub fn with_relay_settings(mut self, settings: RelaySettings) -> App {
-        self.settings = settings;
-        self
-    }
 }
 
 /// Why an invocation is answered with a Lambda error.
@@ -204,22 +198,29 @@ fn answer(source: Source, report: &Report) -> Result<Value, HandlerError> {
             for record in report.failed() {
                 response.add_failure(record.id.clone());
             }
-            Ok(
-                serde_json::to_value(&response)
-                    .unwrap_or_else(|_| json!({"batchItemFailures": []})),
-            )
+            // Serialising this struct cannot fail; if it ever did, every record is listed as
+            // failed, so SQS redelivers rather than deletes anything.
+            Ok(serde_json::to_value(&response).unwrap_or_else(|_| {
+                let all: Vec<Value> = report
+                    .records
+                    .iter()
+                    .map(|r| json!({ "itemIdentifier": r.id }))
+                    .collect();
+                json!({ "batchItemFailures": all })
+            }))
         }
         Source::EventBridge => {
-            if let Some(record) = report.failed().next() {
-                let RecordOutcome::Failed(failures) = &record.outcome else {
-                    return Ok(summary(report));
-                };
-                return Err(HandlerError::EventFailed {
+            let failed = report.records.iter().find_map(|r| match &r.outcome {
+                RecordOutcome::Failed(failures) => Some((r, failures)),
+                _ => None,
+            });
+            match failed {
+                Some((record, failures)) => Err(HandlerError::EventFailed {
                     id: record.id.clone(),
                     reasons: describe(failures),
-                });
+                }),
+                None => Ok(summary(report)),
             }
-            Ok(summary(report))
         }
     }
 }
