@@ -315,6 +315,7 @@ impl PublishSettings {
             }
         };
         let ms = |n: u64| Duration::from_millis(n);
+        let default_ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
         let tuning = Tuning {
             concurrency: number("BRIDGE_CONCURRENCY", defaults.concurrency as u64, 1, 256) as usize,
             max_attempts: number(
@@ -323,10 +324,30 @@ impl PublishSettings {
                 1,
                 20,
             ) as u32,
-            request_timeout: ms(number("BRIDGE_REQUEST_TIMEOUT_MS", 5000, 100, 900_000)),
-            deadline_margin: ms(number("BRIDGE_DEADLINE_MARGIN_MS", 1000, 0, 60_000)),
-            backoff_base: ms(number("BRIDGE_BACKOFF_BASE_MS", 100, 1, 60_000)),
-            backoff_cap: ms(number("BRIDGE_BACKOFF_CAP_MS", 2000, 1, 600_000)),
+            request_timeout: ms(number(
+                "BRIDGE_REQUEST_TIMEOUT_MS",
+                default_ms(defaults.request_timeout),
+                100,
+                900_000,
+            )),
+            deadline_margin: ms(number(
+                "BRIDGE_DEADLINE_MARGIN_MS",
+                default_ms(defaults.deadline_margin),
+                0,
+                60_000,
+            )),
+            backoff_base: ms(number(
+                "BRIDGE_BACKOFF_BASE_MS",
+                default_ms(defaults.backoff_base),
+                1,
+                60_000,
+            )),
+            backoff_cap: ms(number(
+                "BRIDGE_BACKOFF_CAP_MS",
+                default_ms(defaults.backoff_cap),
+                1,
+                600_000,
+            )),
         };
         if tuning.backoff_cap < tuning.backoff_base {
             problems.push(Problem::new(
