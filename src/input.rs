@@ -162,11 +162,16 @@ impl<'de> Visitor<'de> for PayloadVisitor {
         let mut other = Map::new();
         let mut records = None;
         while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" && records.is_none() {
+            if key == "Records" {
+                // A repeated key: the last one wins, as in a `serde_json::Value`.
                 match map.next_value::<RecordsField>()? {
-                    RecordsField::List(list) => records = Some(list),
+                    RecordsField::List(list) => {
+                        other.remove(&key);
+                        records = Some(list);
+                    }
                     // Not an array: keep it, so the eager path reports what arrived.
                     RecordsField::Other(value) => {
+                        records = None;
                         other.insert(key, value);
                     }
                 }
@@ -818,6 +823,9 @@ mod tests {
             r#"{"Records": [{"messageId": "m1", "body": "x", "eventSource": null, "EventSource": "aws:sns"}]}"#,
             r#"{"Records": [{"messageId": "m1", "body": "x", "eventSource": 7}]}"#,
             r#"{"Records": [{"messageId": 12, "body": "x"}, {"body": "y"}, {"messageId": "m3"}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x"}], "Records": [{"messageId": "m2", "body": "y"}]}"#,
+            r#"{"Records": [{"messageId": "m1", "body": "x"}], "Records": "text"}"#,
+            r#"{"Records": "text", "Records": [{"messageId": "m2", "body": "y"}]}"#,
             r#"[1, 2]"#,
             r#""text""#,
             r#"42"#,
