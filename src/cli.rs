@@ -460,10 +460,7 @@ fn preview(text: &str, full: bool) -> String {
     if full || text.len() <= PREVIEW_CHARS {
         return text.to_owned();
     }
-    let mut end = PREVIEW_CHARS;
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = text.floor_char_boundary(PREVIEW_CHARS);
     format!("{}… ({} bytes)", &text[..end], text.len())
 }
 

@@ -130,9 +130,7 @@ pub fn slug(text: &str, max: usize) -> String {
 /// Applies the `hash` filter.
 pub fn hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
-    let mut hex = hex::encode(&digest[..HASH_HEX_CHARS / 2]);
-    hex.truncate(HASH_HEX_CHARS);
-    hex
+    hex::encode(&digest[..HASH_HEX_CHARS / 2])
 }
 
 /// One step of a path: an object key, which is also an array index when numeric.
@@ -144,7 +142,7 @@ struct Step {
 
 /// A parsed placeholder: where the value is and which filter applies.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Placeholder {
+struct Placeholder {
     /// The path as written (`detail.customerId`, `$`), for messages.
     text: Box<str>,
     /// Empty for `$` (the whole document).
@@ -203,11 +201,6 @@ impl Placeholder {
             steps,
             filter,
         })
-    }
-
-    /// The placeholder as written, without braces (`detail.email|slug`).
-    pub fn text(&self) -> &str {
-        &self.text
     }
 
     fn path_text(&self) -> &str {
@@ -557,10 +550,7 @@ fn channel_scalar<'v>(p: &Placeholder, document: &'v Value) -> Result<Cow<'v, st
 
 /// Quotes a value for an error reason, shortened to a few dozen characters.
 fn quote(s: &str) -> String {
-    let mut end = s.len().min(QUOTED_VALUE_CHARS);
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
+    let end = s.floor_char_boundary(QUOTED_VALUE_CHARS);
     if end < s.len() {
         format!("{:?}…", &s[..end])
     } else {
