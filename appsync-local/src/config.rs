@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 /// Default WebSocket keep-alive (`ka`) interval; AppSync documents 60 seconds.
 pub const DEFAULT_KEEPALIVE: Duration = Duration::from_secs(60);
 
+/// Default region SigV4 signatures must be scoped to.
+pub const DEFAULT_REGION: &str = "us-east-1";
+
 /// Default fault RNG seed, fixed so that two runs with the same faults behave the same.
 pub const DEFAULT_SEED: u64 = 42;
 
@@ -50,7 +53,7 @@ impl Default for Config {
             api_keys: Vec::new(),
             iam_credentials: Vec::new(),
             auth_tokens: Vec::new(),
-            region: "us-east-1".to_owned(),
+            region: DEFAULT_REGION.to_owned(),
             faults: Faults::default(),
             seed: DEFAULT_SEED,
             keepalive: DEFAULT_KEEPALIVE,

@@ -273,9 +273,7 @@ pub async fn recent_events(
 
 /// `GET /_local/requests`: the most recent HTTP publish requests (never credentials).
 pub async fn recent_requests(State(state): State<AppState>) -> Response {
-    let requests = state.requests();
-    let skip = requests.len().saturating_sub(RECENT_EVENTS);
-    Json(&requests[skip..]).into_response()
+    Json(state.recent_requests(RECENT_EVENTS)).into_response()
 }
 
 /// `GET /_local/faults`: the current random fault settings.

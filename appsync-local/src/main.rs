@@ -32,7 +32,7 @@ struct Args {
     #[arg(long = "token", value_name = "TOKEN")]
     tokens: Vec<String>,
     /// Region SigV4 signatures must be scoped to.
-    #[arg(long, default_value = "us-east-1")]
+    #[arg(long, default_value = appsync_local::config::DEFAULT_REGION)]
     region: String,
     /// Probability an HTTP publish is answered 429 LimitExceededError.
     #[arg(long, default_value_t = 0.0)]
@@ -53,7 +53,7 @@ struct Args {
     #[arg(long, default_value_t = appsync_local::config::DEFAULT_SEED)]
     seed: u64,
     /// Seconds between `ka` keep-alive messages.
-    #[arg(long, default_value_t = 60)]
+    #[arg(long, default_value_t = appsync_local::config::DEFAULT_KEEPALIVE.as_secs())]
     keepalive_secs: u64,
     /// How many publish requests and accepted events to keep for `/_local/` inspection.
     #[arg(long, default_value_t = 10_000)]
@@ -91,7 +91,7 @@ impl Args {
             },
             seed: self.seed,
             keepalive: Duration::from_secs(self.keepalive_secs.max(1)),
-            history: self.history.max(1),
+            history: self.history,
             ..defaults
         }
     }

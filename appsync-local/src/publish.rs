@@ -29,7 +29,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    fn new(status: u16, error_type: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn new(status: u16, error_type: &str, message: impl Into<String>) -> Self {
         Self {
             status,
             error_type: error_type.to_owned(),
@@ -133,6 +133,18 @@ impl RawPublish {
     }
 }
 
+/// 404 unless the channel's namespace is one of the configured ones (publish and subscribe).
+pub(crate) fn check_namespace(
+    channel: &ChannelPath,
+    namespaces: &[String],
+) -> Result<(), ApiError> {
+    if namespaces.iter().any(|n| n == channel.namespace()) {
+        Ok(())
+    } else {
+        Err(ApiError::namespace_not_found(channel.namespace()))
+    }
+}
+
 /// Validates a publish body against AppSync's contract and the configured namespaces.
 pub fn validate(body: &Value, namespaces: &[String]) -> Result<ValidPublish, ApiError> {
     let Some(object) = body.as_object() else {
@@ -149,9 +161,7 @@ pub fn validate(body: &Value, namespaces: &[String]) -> Result<ValidPublish, Api
         }
         ChannelError::Format => ApiError::bad_request("Invalid Channel Format"),
     })?;
-    if !namespaces.iter().any(|n| n == channel.namespace()) {
-        return Err(ApiError::namespace_not_found(channel.namespace()));
-    }
+    check_namespace(&channel, namespaces)?;
     let Some(events) = object.get("events").and_then(Value::as_array) else {
         return Err(ApiError::bad_request(
             "events is required and must be an array",

@@ -153,9 +153,8 @@ impl Connection {
                 message = socket.recv() => match message {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                     Some(Ok(Message::Text(text))) => {
-                        for reply in self.handle(text.as_str()) {
-                            self.send(socket, reply).await?;
-                        }
+                        let reply = self.handle(text.as_str());
+                        self.send(socket, reply).await?;
                     }
                     Some(Ok(Message::Binary(_))) => {
                         let error = error_message(None, &ApiError::bad_request("Binary messages are not supported"));
@@ -210,34 +209,34 @@ impl Connection {
         }
     }
 
-    /// Handles one client message and returns the replies, in order.
-    fn handle(&mut self, text: &str) -> Vec<Value> {
+    /// Handles one client message and returns its reply.
+    fn handle(&mut self, text: &str) -> Value {
         let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
-            return vec![error_message(
+            return error_message(
                 None,
                 &ApiError::bad_request("Message is not a valid JSON object"),
-            )];
+            );
         };
         let kind = message
             .get("type")
             .and_then(Value::as_str)
             .unwrap_or("unknown");
         match kind {
-            "connection_init" => vec![json!({
+            "connection_init" => json!({
                 "type": "connection_ack",
                 "connectionTimeoutMs": CONNECTION_TIMEOUT_MS,
-            })],
-            "subscribe" => vec![self.subscribe(&message)],
-            "unsubscribe" => vec![self.unsubscribe(&message)],
-            "publish" => vec![self.publish(&message)],
-            other => vec![error_message(
+            }),
+            "subscribe" => self.subscribe(&message),
+            "unsubscribe" => self.unsubscribe(&message),
+            "publish" => self.publish(&message),
+            other => error_message(
                 message.get("id").and_then(Value::as_str),
-                &ApiError {
-                    status: 400,
-                    error_type: "UnsupportedOperation".to_owned(),
-                    message: format!("{other} not supported through the realtime channel"),
-                },
-            )],
+                &ApiError::new(
+                    400,
+                    "UnsupportedOperation",
+                    format!("{other} not supported through the realtime channel"),
+                ),
+            ),
         }
     }
 
@@ -266,11 +265,11 @@ impl Connection {
         };
         if self.subscriptions.iter().any(|s| s.id == id) {
             // Error type UNVERIFIED; the message is the one AppSync documents.
-            let error = ApiError {
-                status: 400,
-                error_type: "DuplicatedOperationError".to_owned(),
-                message: "subscription message is duplicated".to_owned(),
-            };
+            let error = ApiError::new(
+                400,
+                "DuplicatedOperationError",
+                "subscription message is duplicated",
+            );
             return typed_error(KIND, Some(id), &error);
         }
         let channel_text = message
@@ -292,17 +291,8 @@ impl Connection {
                 );
             }
         };
-        if !self
-            .state
-            .namespaces()
-            .iter()
-            .any(|n| n == pattern.namespace())
-        {
-            return typed_error(
-                KIND,
-                Some(id),
-                &ApiError::namespace_not_found(pattern.namespace()),
-            );
+        if let Err(error) = publish::check_namespace(&pattern, self.state.namespaces()) {
+            return typed_error(KIND, Some(id), &error);
         }
         info!(connection = self.id, id, channel = %pattern, auth = %auth.mode(), "subscribe");
         self.subscriptions.push(Subscription {
@@ -319,11 +309,11 @@ impl Connection {
             .and_then(Value::as_str)
             .unwrap_or_default();
         let Some(position) = self.subscriptions.iter().position(|s| s.id == id) else {
-            let error = ApiError {
-                status: 400,
-                error_type: "UnknownOperationError".to_owned(),
-                message: format!("Unknown operation id {id}"),
-            };
+            let error = ApiError::new(
+                400,
+                "UnknownOperationError",
+                format!("Unknown operation id {id}"),
+            );
             return typed_error("unsubscribe_error", Some(id), &error);
         };
         let removed = self.subscriptions.remove(position);

@@ -123,7 +123,7 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 fn push_bounded<T>(queue: &mut VecDeque<T>, item: T, bound: usize) {
-    if queue.len() >= bound.max(1) {
+    if queue.len() >= bound {
         queue.pop_front();
     }
     queue.push_back(item);
@@ -142,7 +142,8 @@ impl AppState {
                 auth: Authenticator::new(&config),
                 // A zero interval would panic in tokio, a huge one overflow the clock.
                 keepalive: config.keepalive.clamp(MIN_KEEPALIVE, MAX_KEEPALIVE),
-                history: config.history,
+                // At least one: the log must keep the request or event it just took.
+                history: config.history.max(1),
                 faults: Mutex::new(FaultState {
                     faults: config.faults.clone().sanitized(),
                     rng: fastrand::Rng::with_seed(config.seed),
@@ -297,7 +298,7 @@ impl AppState {
         let mut log = lock(&self.inner.log);
         let at = log.requests.partition_point(|(n, _)| *n < arrival);
         log.requests.insert(at, (arrival, request));
-        if log.requests.len() > self.inner.history.max(1) {
+        if log.requests.len() > self.inner.history {
             log.requests.pop_front();
         }
     }
@@ -314,6 +315,17 @@ impl AppState {
     /// Every accepted event (up to the configured history), in acceptance order.
     pub fn accepted(&self) -> Vec<AcceptedEvent> {
         lock(&self.inner.log).accepted.iter().cloned().collect()
+    }
+
+    /// The last `limit` HTTP publish requests, in arrival order.
+    pub fn recent_requests(&self, limit: usize) -> Vec<PublishRequest> {
+        let log = lock(&self.inner.log);
+        let skip = log.requests.len().saturating_sub(limit);
+        log.requests
+            .iter()
+            .skip(skip)
+            .map(|(_, r)| r.clone())
+            .collect()
     }
 
     /// The last `limit` accepted events, oldest first.
@@ -342,8 +354,8 @@ impl AppState {
         }
     }
 
-    /// A receiver of accepted events and the sequence number of the last event already
-    /// accepted: a subscription sees only events with a greater number.
+    /// A receiver of accepted events; a subscription sees only those numbered after
+    /// [`current_seq`](Self::current_seq) when it was made.
     pub(crate) fn fanout_receiver(&self) -> broadcast::Receiver<Arc<Delivery>> {
         self.inner.fanout.subscribe()
     }
