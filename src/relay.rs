@@ -780,18 +780,9 @@ async fn send_with_retries<P: Publisher>(
         while !pending.is_empty() {
             attempt += 1;
             // Waiting for a permit is bounded too: requests in flight end by their own timeouts.
-            let permit = match tokio::time::timeout_at(ctx.deadline, ctx.permits.acquire()).await {
-                Ok(Ok(permit)) => permit,
-                Ok(Err(_)) | Err(_) => {
-                    settle(
-                        &mut results,
-                        &pending,
-                        "deadline reached before the request was sent",
-                    );
-                    break;
-                }
-            };
-            let Some(remaining) = remaining(ctx.deadline) else {
+            // (The semaphore is never closed, so an error can only be the deadline.)
+            let permit = tokio::time::timeout_at(ctx.deadline, ctx.permits.acquire()).await;
+            let (Ok(Ok(permit)), Some(remaining)) = (permit, remaining(ctx.deadline)) else {
                 settle(
                     &mut results,
                     &pending,
@@ -825,38 +816,35 @@ async fn send_with_retries<P: Publisher>(
                 status = response.as_ref().map(|r| r.status).ok(),
                 "publish response"
             );
-            let mut retry = Vec::new();
-            let mut last_failure: BTreeMap<usize, String> = BTreeMap::new();
-            for (slot, outcome) in pending.iter().zip(outcomes) {
+            // What the classification says to send again (positions in `pending`).
+            let again: &[usize] = match &action {
+                RetryAction::Done | RetryAction::GiveUp => &[],
+                RetryAction::Retry => &(0..pending.len()).collect::<Vec<_>>(),
+                RetryAction::RetryIndices(indices) => indices,
+            };
+            // Settle the rest; keep each event to retry with its last failure.
+            let mut retry: Vec<(usize, String)> = Vec::new();
+            for (at, (slot, outcome)) in pending.iter().zip(outcomes).enumerate() {
                 match outcome {
                     EventOutcome::Delivered => results[*slot] = Some(Ok(())),
-                    EventOutcome::Failed(f) if f.retryable => {
-                        last_failure.insert(*slot, f.reason);
-                        retry.push(*slot);
-                    }
+                    EventOutcome::Failed(f) if again.contains(&at) => retry.push((*slot, f.reason)),
                     EventOutcome::Failed(f) => results[*slot] = Some(Err(f.reason)),
                 }
             }
-            if retry.is_empty() || matches!(action, RetryAction::Done | RetryAction::GiveUp) {
+            if retry.is_empty() {
                 break;
             }
-            let give_up_slots =
-                |results: &mut Vec<Option<Result<(), String>>>, slots: &[usize], why: &str| {
-                    for slot in slots {
-                        let reason = last_failure.get(slot).cloned().unwrap_or_default();
-                        results[*slot] = Some(Err(format!("{reason} ({why})")));
-                    }
-                };
             // FIFO: once an event of the request has failed for good, the group has failed; a
             // retry of a later event would publish group traffic after that failure.
             if ordered
                 && let Some(first_failed) = results.iter().position(|x| matches!(x, Some(Err(_))))
             {
-                let (keep, after): (Vec<usize>, Vec<usize>) =
-                    retry.into_iter().partition(|&slot| slot < first_failed);
-                give_up_slots(
+                let (keep, after): (Vec<_>, Vec<_>) = retry
+                    .into_iter()
+                    .partition(|(slot, _)| *slot < first_failed);
+                give_up(
                     &mut results,
-                    &after,
+                    after,
                     "not retried: an earlier event of the message group failed",
                 );
                 retry = keep;
@@ -864,37 +852,33 @@ async fn send_with_retries<P: Publisher>(
                     break;
                 }
             }
-            let give_up = |results: &mut Vec<Option<Result<(), String>>>, why: &str| {
-                give_up_slots(results, &retry, why);
-            };
-            if ordered
-                && retry.iter().any(|&r| {
+            let why = if ordered
+                && retry.iter().any(|(r, _)| {
                     results
                         .iter()
                         .skip(r + 1)
                         .any(|x| matches!(x, Some(Ok(()))))
-                })
-            {
-                give_up(
-                    &mut results,
-                    "not retried: a later event of the message group was delivered",
-                );
-                break;
-            }
-            if attempt >= ctx.settings.max_attempts {
-                give_up(&mut results, &format!("gave up after {attempt} attempts"));
-                break;
-            }
+                }) {
+                Some("not retried: a later event of the message group was delivered".to_owned())
+            } else if attempt >= ctx.settings.max_attempts {
+                Some(format!("gave up after {attempt} attempts"))
+            } else {
+                None
+            };
             let delay = ctx.settings.backoff.delay(attempt);
-            if Instant::now() + delay >= ctx.deadline {
-                give_up(&mut results, "no time left before the deadline to retry");
+            let why = why.or_else(|| {
+                (Instant::now() + delay >= ctx.deadline)
+                    .then(|| "no time left before the deadline to retry".to_owned())
+            });
+            if let Some(why) = why {
+                give_up(&mut results, retry, &why);
                 break;
             }
             tokio::time::sleep(delay).await;
             if let Ok(mut c) = ctx.counters.lock() {
                 c.0 += retry.len() as u64;
             }
-            pending = retry;
+            pending = retry.into_iter().map(|(slot, _)| slot).collect();
         }
         results
             .into_iter()
@@ -910,11 +894,17 @@ fn remaining(deadline: Instant) -> Option<Duration> {
     (!left.is_zero()).then_some(left)
 }
 
+/// Fails every pending event with `reason`.
 fn settle(results: &mut [Option<Result<(), String>>], pending: &[usize], reason: &str) {
     for &slot in pending {
-        if results[slot].is_none() {
-            results[slot] = Some(Err(reason.to_owned()));
-        }
+        results[slot] = Some(Err(reason.to_owned()));
+    }
+}
+
+/// Fails events that will not be retried: their last failure, and why no retry.
+fn give_up(results: &mut [Option<Result<(), String>>], retry: Vec<(usize, String)>, why: &str) {
+    for (slot, reason) in retry {
+        results[slot] = Some(Err(format!("{reason} ({why})")));
     }
 }
 
