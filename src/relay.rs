@@ -794,15 +794,11 @@ async fn send_with_retries<P: Publisher>(
             let texts: Vec<&str> = pending.iter().map(|&i| events[i].json.as_str()).collect();
             debug!(attempt, events = ?texts, "publish request");
             let started = Instant::now();
-            let response = match tokio::time::timeout(
-                timeout,
-                ctx.publisher.publish(channel, &texts, timeout),
-            )
-            .await
-            {
-                Ok(r) => r,
-                Err(_) => Err(crate::publish::SendError::Timeout),
-            };
+            let response =
+                match tokio::time::timeout(timeout, ctx.publisher.publish(channel, &texts)).await {
+                    Ok(r) => r,
+                    Err(_) => Err(crate::publish::SendError::Timeout),
+                };
             drop(permit);
             let latency = started.elapsed().as_secs_f64() * 1000.0;
             if let Ok(mut c) = ctx.counters.lock() {
@@ -1231,12 +1227,7 @@ mod tests {
     }
 
     impl Publisher for Probe {
-        async fn publish(
-            &self,
-            channel: &str,
-            events: &[&str],
-            timeout: Duration,
-        ) -> Result<RawResponse, SendError> {
+        async fn publish(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
             self.read_at_publish
                 .lock()
                 .unwrap()
@@ -1250,7 +1241,7 @@ mod tests {
                 *n += 1;
             }
             tokio::time::sleep(self.delay).await;
-            let answer = self.fake.publish(channel, events, timeout).await;
+            let answer = self.fake.publish(channel, events).await;
             *self.in_flight.lock().unwrap().get_mut(channel).unwrap() -= 1;
             answer
         }
@@ -1363,16 +1354,11 @@ mod tests {
     struct SlowA(FakePublisher);
 
     impl Publisher for SlowA {
-        async fn publish(
-            &self,
-            channel: &str,
-            events: &[&str],
-            timeout: Duration,
-        ) -> Result<RawResponse, SendError> {
+        async fn publish(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
             if channel == "/a" {
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            self.0.publish(channel, events, timeout).await
+            self.0.publish(channel, events).await
         }
     }
 

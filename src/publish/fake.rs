@@ -3,7 +3,6 @@
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::time::Duration;
 
 use crate::publish::{Publisher, RawResponse, SendError};
 
@@ -91,12 +90,7 @@ fn ok_body(events: usize, failed: &[(usize, u16)]) -> Vec<u8> {
 }
 
 impl Publisher for FakePublisher {
-    async fn publish(
-        &self,
-        channel: &str,
-        events: &[&str],
-        _timeout: Duration,
-    ) -> Result<RawResponse, SendError> {
+    async fn publish(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
         self.seen.lock().unwrap().push(SeenRequest {
             channel: channel.to_owned(),
             events: events.iter().map(|e| e.to_string()).collect(),

@@ -23,7 +23,6 @@ pub(crate) mod fake;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Where an outgoing event came from, so every failure maps back to its record and rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,12 +80,14 @@ impl SendError {
 /// The network boundary: send one publish request for `channel` with `events` (JSON texts, at
 /// most five) and return the raw response. [`send::HttpPublisher`] is the real one; tests use
 /// an in-memory fake.
+///
+/// The relay bounds every call with the request timeout (credential look-up, connect, send and
+/// body read together), so an implementation need not time itself out.
 pub trait Publisher: Sync {
-    /// Sends one request; must give up after `timeout`.
+    /// Sends one request.
     fn publish(
         &self,
         channel: &str,
         events: &[&str],
-        timeout: Duration,
     ) -> impl Future<Output = Result<RawResponse, SendError>> + Send;
 }
