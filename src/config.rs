@@ -104,19 +104,22 @@ pub struct PublishSettings {
     pub metrics_namespace: String,
 }
 
-/// A secret (API key or token). Its `Debug` and `Display` never show the value, so a
-/// configuration dump or an error message cannot leak it.
+/// A secret (API key or token), held as the header value it is sent as: checked once, and
+/// marked sensitive, so HTTP/2 never puts it in its header table. Its `Debug` never shows the
+/// value, so a configuration dump or an error message cannot leak it.
 #[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
+pub struct Secret(http::HeaderValue);
 
 impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
+    /// The secret, if it can be a header value (no control character, no newline).
+    pub fn new(value: &str) -> Option<Self> {
+        let mut value = http::HeaderValue::from_str(value).ok()?;
+        value.set_sensitive(true);
+        Some(Self(value))
     }
 
-    /// The value, for the one place that puts it in a header.
-    pub fn expose(&self) -> &str {
+    /// The header value, for the one place that sends it.
+    pub fn header_value(&self) -> &http::HeaderValue {
         &self.0
     }
 }
@@ -384,16 +387,14 @@ impl PublishSettings {
 /// character, an embedded newline) could never be sent, so it is a start-up problem here rather
 /// than a transport error retried on every publish. The message never echoes the value.
 fn header_secret(name: &str, raw: &str, problems: &mut Vec<Problem>) -> Option<Secret> {
-    let value = raw.trim();
-    if http::HeaderValue::from_str(value).is_ok() {
-        Some(Secret::new(value))
-    } else {
+    let secret = Secret::new(raw.trim());
+    if secret.is_none() {
         problems.push(Problem::new(
             name,
             "is not a valid http header value (it holds a control character such as a newline)",
         ));
-        None
     }
+    secret
 }
 
 /// Normalises `https://host/event`, `https://host` or a bare host to `https://host/event`.
@@ -751,7 +752,7 @@ mod tests {
         ])
         .unwrap();
         assert!(
-            matches!(&s.auth, Auth::Token { token, .. } if token.expose() == "tok-very-secret")
+            matches!(&s.auth, Auth::Token { token, .. } if token.header_value().to_str().ok() == Some("tok-very-secret"))
         );
         assert!(!format!("{s:?}").contains("tok-very-secret"));
 
@@ -793,7 +794,9 @@ mod tests {
             ("APPSYNC_API_KEY", "da2-key\n"),
         ])
         .unwrap();
-        assert!(matches!(&s.auth, Auth::ApiKey(k) if k.expose() == "da2-key"));
+        assert!(
+            matches!(&s.auth, Auth::ApiKey(k) if k.header_value().to_str().ok() == Some("da2-key"))
+        );
     }
 
     #[test]

@@ -20,7 +20,7 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use reqwest::header::HeaderValue;
 use tokio::sync::{Mutex, OnceCell};
 
-use crate::config::{Auth, Endpoint, PublishSettings, Secret};
+use crate::config::{Auth, Endpoint, PublishSettings};
 use crate::publish::auth::{CONTENT_TYPE, sigv4_headers};
 use crate::publish::{Publisher, RawResponse, SendError, build};
 
@@ -62,17 +62,10 @@ enum RequestAuth {
     },
     Header {
         name: &'static str,
-        /// Marked sensitive, so HTTP/2 never puts it in the HPACK table and `Debug` hides it.
-        /// `None` only if configuration let through a value that is not a header value.
-        value: Option<HeaderValue>,
+        /// Marked sensitive ([`Secret`](crate::config::Secret)), so HTTP/2 never puts it in the HPACK table and
+        /// `Debug` hides it.
+        value: HeaderValue,
     },
-}
-
-/// The header value of a key or token, marked sensitive.
-fn secret_header(secret: &Secret) -> Option<HeaderValue> {
-    let mut value = HeaderValue::from_str(secret.expose()).ok()?;
-    value.set_sensitive(true);
-    Some(value)
 }
 
 /// The real publisher: POSTs to the configured endpoint with the configured auth.
@@ -110,11 +103,11 @@ impl HttpPublisher {
             },
             Auth::ApiKey(key) => RequestAuth::Header {
                 name: "x-api-key",
-                value: secret_header(key),
+                value: key.header_value().clone(),
             },
             Auth::Token { token, .. } => RequestAuth::Header {
                 name: "authorization",
-                value: secret_header(token),
+                value: token.header_value().clone(),
             },
         };
         Self {
@@ -199,12 +192,6 @@ impl HttpPublisher {
                 }
             }
             RequestAuth::Header { name, value } => {
-                // Configuration refuses such values at start-up; never retried if one got here.
-                let Some(value) = value else {
-                    return Err(SendError::Signing(format!(
-                        "the {name} value is not a valid http header value"
-                    )));
-                };
                 request = request.header(*name, value.clone());
             }
         }
@@ -272,12 +259,12 @@ impl Publisher for HttpPublisher {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{Endpoint, Tuning};
+    use crate::config::{Endpoint, Secret, Tuning};
 
     fn settings(url: String, authority: String) -> PublishSettings {
         PublishSettings {
             endpoint: Endpoint { url, authority },
-            auth: Auth::ApiKey(Secret::new("da2-test")),
+            auth: Auth::ApiKey(Secret::new("da2-test").unwrap()),
             tuning: Tuning::default(),
             metrics_namespace: "Test".into(),
         }
@@ -300,7 +287,8 @@ mod tests {
 
     #[test]
     fn keys_and_tokens_go_out_as_sensitive_header_values() {
-        let value = secret_header(&Secret::new("da2-key")).unwrap();
+        let secret = Secret::new("da2-key").unwrap();
+        let value = secret.header_value();
         assert!(value.is_sensitive());
         assert_eq!(value.to_str().unwrap(), "da2-key");
         assert!(!format!("{value:?}").contains("da2-key"));
@@ -308,7 +296,7 @@ mod tests {
 
     #[test]
     fn a_value_that_cannot_be_a_header_gives_none_instead_of_a_panic() {
-        assert!(secret_header(&Secret::new("a\nb")).is_none());
+        assert!(Secret::new("a\nb").is_none());
     }
 
     /// Counts how often it is asked; each answer expires `lifetime` from now (`None`: never).
