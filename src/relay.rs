@@ -214,33 +214,25 @@ enum Prepared {
     Failed(RecordFailure),
 }
 
-fn prepare(record: &RoutedRecord) -> Prepared {
-    match &record.routed {
-        Err(f) => Prepared::Failed(f.clone()),
+/// A record's routing result as events to send: each payload becomes its JSON text (a
+/// `Value` always serialises), and the routed channel and rule move into the event.
+fn prepare(index: usize, routed: Result<Vec<Routed>, RecordFailure>) -> Prepared {
+    match routed {
+        Err(f) => Prepared::Failed(f),
         Ok(routed) if routed.is_empty() => Prepared::Unmatched,
-        Ok(routed) => {
-            let mut events = Vec::with_capacity(routed.len());
-            for r in routed {
-                match serde_json::to_string(&r.payload) {
-                    Ok(json) => events.push(OutgoingEvent {
-                        origin: Origin {
-                            record: record.index,
-                            rule: r.rule.clone(),
-                        },
-                        channel: r.channel.clone(),
-                        json,
-                    }),
-                    Err(e) => {
-                        return Prepared::Failed(RecordFailure {
-                            rule: Some(r.rule.clone()),
-                            channel: Some(r.channel.clone()),
-                            reason: format!("payload is not serialisable: {e}"),
-                        });
-                    }
-                }
-            }
-            Prepared::Events(events)
-        }
+        Ok(routed) => Prepared::Events(
+            routed
+                .into_iter()
+                .map(|r| OutgoingEvent {
+                    origin: Origin {
+                        record: index,
+                        rule: r.rule,
+                    },
+                    channel: r.channel,
+                    json: r.payload.to_string(),
+                })
+                .collect(),
+        ),
     }
 }
 
@@ -326,10 +318,13 @@ pub async fn publish_records<P: Publisher>(
     let mut groups: Vec<(String, Vec<(usize, Prepared)>)> = Vec::new();
 
     for (pos, record) in records.into_iter().enumerate() {
-        let prepared = prepare(&record);
         let RoutedRecord {
-            index, id, group, ..
+            index,
+            id,
+            group,
+            routed,
         } = record;
+        let prepared = prepare(index, routed);
         seen.push((index, id));
         failures.push(Vec::new());
         unmatched.push(false);
