@@ -324,14 +324,16 @@ pub async fn publish_records<P: Publisher>(
             group,
             routed,
         } = record;
-        let prepared = prepare(index, routed);
+        // Events and group members name their record by its place in the invocation; the
+        // report gives back the record's own index and id from `seen`.
+        let prepared = prepare(pos, routed);
         seen.push((index, id));
         failures.push(Vec::new());
         unmatched.push(false);
         match group {
             Some(group) => match groups.iter_mut().find(|(g, _)| *g == group) {
-                Some((_, members)) => members.push((index, prepared)),
-                None => groups.push((group, vec![(index, prepared)])),
+                Some((_, members)) => members.push((pos, prepared)),
+                None => groups.push((group, vec![(pos, prepared)])),
             },
             None => match prepared {
                 Prepared::Events(events) => {
@@ -419,8 +421,7 @@ async fn take_finished<F: Future<Output = LaneResult>>(
 }
 
 /// The report from what each record met: its own failure or no match before publishing
-/// (`failures`, `unmatched`, by arrival position) and its events' fates (`lanes`, by record
-/// index).
+/// (`failures`, `unmatched`) and its events' fates (`lanes`), all by arrival position.
 fn assemble(
     seen: Vec<(usize, String)>,
     mut failures: Vec<Vec<RecordFailure>>,
@@ -428,8 +429,9 @@ fn assemble(
     mut lanes: Vec<LaneResult>,
 ) -> Report {
     lanes.sort_by_key(|lane| lane.order);
-    let position = Positions::of(seen.iter().map(|(index, _)| *index));
-    let mut counts = vec![0usize; seen.len()];
+    let records = seen.len();
+    let position = |pos: usize| (pos < records).then_some(pos);
+    let mut counts = vec![0usize; records];
     let mut stats = Stats {
         records: seen.len() as u64,
         ..Stats::default()
@@ -445,7 +447,7 @@ fn assemble(
             let Some(rule) = stats.per_rule.get_mut(&*event.origin.rule) else {
                 continue;
             };
-            let Some(pos) = position.get(event.origin.record) else {
+            let Some(pos) = position(event.origin.record) else {
                 continue;
             };
             match event.result {
@@ -465,12 +467,12 @@ fn assemble(
             }
         }
         for (index, failure) in lane.records {
-            if let Some(pos) = position.get(index) {
+            if let Some(pos) = position(index) {
                 failures[pos].push(failure);
             }
         }
         for index in lane.unmatched {
-            if let Some(pos) = position.get(index) {
+            if let Some(pos) = position(index) {
                 unmatched[pos] = true;
             }
         }
@@ -548,40 +550,6 @@ impl ChannelQueues {
             queue.sending = false;
         }
         next
-    }
-}
-
-/// Where a record index sits in the invocation's list of records. Records come numbered
-/// `0..n` in order (the input reader numbers them), so that case needs no map; hand-made lists
-/// with other indices go through one.
-enum Positions {
-    Identity(usize),
-    Map(BTreeMap<usize, usize>),
-}
-
-impl Positions {
-    fn of(indices: impl Iterator<Item = usize> + Clone) -> Positions {
-        let mut len = 0;
-        if indices.clone().all(|index| {
-            len += 1;
-            index == len - 1
-        }) {
-            Positions::Identity(len)
-        } else {
-            Positions::Map(
-                indices
-                    .enumerate()
-                    .map(|(pos, index)| (index, pos))
-                    .collect(),
-            )
-        }
-    }
-
-    fn get(&self, index: usize) -> Option<usize> {
-        match self {
-            Positions::Identity(len) => (index < *len).then_some(index),
-            Positions::Map(map) => map.get(&index).copied(),
-        }
     }
 }
 
