@@ -409,9 +409,13 @@ pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
             // anything is published.
             let foreign = raw.iter().find_map(|text| {
                 let probe = serde_json::from_str::<SourceProbe>(text.get()).ok()?;
-                let source = probe.event_source.0.or(probe.event_source_capitalised.0)?;
-                let source = source.as_str()?;
-                (source != "aws:sqs").then(|| source.to_owned())
+                foreign_source(
+                    probe
+                        .event_source
+                        .0
+                        .as_ref()
+                        .or(probe.event_source_capitalised.0.as_ref()),
+                )
             });
             if let Some(other) = foreign {
                 return Err(PayloadError::Unrecognised(format!(
@@ -427,10 +431,16 @@ pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
 }
 
 fn foreign_event_source(record: &Value) -> Option<String> {
-    let source = record
-        .get("eventSource")
-        .or_else(|| record.get("EventSource"))?
-        .as_str()?;
+    foreign_source(
+        record
+            .get("eventSource")
+            .or_else(|| record.get("EventSource")),
+    )
+}
+
+/// The event source, when it is a string naming another service than SQS.
+fn foreign_source(source: Option<&Value>) -> Option<String> {
+    let source = source?.as_str()?;
     (source != "aws:sqs").then(|| source.to_owned())
 }
 
