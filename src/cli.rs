@@ -19,11 +19,12 @@ use clap::{Args, Parser, Subcommand};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-use crate::config::{Config, ConfigError, Lookup, Problem, env_lookup};
+use crate::config::{Config, ConfigError, Lookup, env_lookup};
 use crate::handler::{App, handle};
 use crate::input::{Source, parse_invocation};
 use crate::limits::MAX_EVENT_BYTES;
 use crate::metrics::MetricsSink;
+use crate::problem::Problem;
 use crate::route::route as route_document;
 use crate::rules::{RULES_FILE_VAR, RULES_VAR, RuleSet};
 
@@ -128,13 +129,7 @@ pub struct InvokeArgs {
 
 /// Parses the command line and runs the command.
 pub async fn run() -> ExitCode {
-    // `invoke` logs one warn line per failed record, as in Lambda; on a laptop they go to stderr.
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    let _ = tracing_subscriber::fmt()
-        .with_writer(io::stderr)
-        .with_env_filter(filter)
-        .try_init();
+    crate::logging::init_cli();
     let stdout = io::stdout();
     let stderr = io::stderr();
     run_with(

@@ -7,6 +7,7 @@ use std::fmt;
 use std::net::{IpAddr, Ipv6Addr};
 use std::time::Duration;
 
+use crate::problem::Problem;
 use crate::rules::RuleSet;
 
 /// A way to read a variable. Production passes `std::env::var`; tests pass a map, so no test
@@ -16,31 +17,6 @@ pub type Lookup<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// Reads the process environment; the lookup production code uses.
 pub fn env_lookup(name: &str) -> Option<String> {
     std::env::var(name).ok()
-}
-
-/// One configuration problem: where it is (a variable, or `rule[2] "name": field`) and what is wrong.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// The variable or the rule and field the problem is in.
-    pub location: String,
-    /// What is wrong, lowercase, no trailing period.
-    pub message: String,
-}
-
-impl Problem {
-    /// A problem at `location`.
-    pub fn new(location: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            location: location.into(),
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.location, self.message)
-    }
 }
 
 /// Start-up failed: every problem found, so a user fixes them in one pass.

@@ -25,6 +25,7 @@ pub mod json;
 pub mod limits;
 pub mod logging;
 pub mod metrics;
+pub mod problem;
 pub mod publish;
 pub mod relay;
 pub mod route;

@@ -18,7 +18,7 @@ async fn run_lambda() -> ExitCode {
     use appsync_bridge::config::{Config, env_lookup};
     use appsync_bridge::handler::{App, handle};
 
-    appsync_bridge::logging::init();
+    appsync_bridge::logging::init_lambda();
     // An init error (non-zero exit before the first invocation) makes Lambda report the message.
     let config = match Config::from_lookup(&env_lookup) {
         Ok(config) => config,

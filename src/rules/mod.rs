@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::config::{Lookup, Problem};
+use crate::config::Lookup;
+use crate::problem::{Problem, located};
 use pattern::Pattern;
 use template::{ChannelTemplate, PayloadTemplate};
 
@@ -218,14 +219,6 @@ impl RuleSet {
         namespaces.dedup();
         namespaces
     }
-}
-
-/// The problems of a document, each location led by where the document came from.
-fn located(problems: Vec<Problem>, origin: &str) -> Vec<Problem> {
-    problems
-        .into_iter()
-        .map(|p| Problem::new(format!("{origin}: {}", p.location), p.message))
-        .collect()
 }
 
 /// Where a problem inside one of a rule's fields is: `{at}.{field}` followed by the path inside
