@@ -14,7 +14,8 @@ use crate::config::Config;
 use crate::input::{Payload, PayloadError, Source, read_payload};
 use crate::metrics::{MetricsSink, emf_lines};
 use crate::publish::send::HttpPublisher;
-use crate::relay::{RecordOutcome, RelaySettings, Report, relay};
+use crate::relay::{RelaySettings, relay};
+use crate::report::{RecordOutcome, Report};
 use crate::rules::RuleSet;
 
 /// Lambda's longest timeout; used when the context carries no deadline (a local run).
@@ -178,7 +179,7 @@ fn deadline(deadline_ms: u64, margin: Duration) -> Instant {
     Instant::now() + budget.saturating_sub(margin)
 }
 
-fn describe(failures: &[crate::relay::RecordFailure]) -> String {
+fn describe(failures: &[crate::report::RecordFailure]) -> String {
     failures
         .iter()
         .map(|f| match (&f.rule, &f.channel) {
@@ -280,7 +281,7 @@ fn emit_metrics(sink: &MetricsSink, namespace: &str, report: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::relay::{RecordFailure, RecordReport};
+    use crate::report::{RecordFailure, RecordReport};
 
     fn report(outcomes: Vec<RecordOutcome>) -> Report {
         Report {

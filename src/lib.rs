@@ -28,5 +28,6 @@ pub mod metrics;
 pub mod problem;
 pub mod publish;
 pub mod relay;
+pub mod report;
 pub mod route;
 pub mod rules;

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Map, Value, json};
 
 use crate::limits::MAX_EMF_VALUES;
-use crate::relay::Stats;
+use crate::report::Stats;
 
 /// Where an invocation's EMF lines go.
 #[derive(Debug, Clone, Default)]
@@ -131,7 +131,7 @@ pub fn emf_lines(namespace: &str, stats: &Stats, timestamp_ms: u64) -> Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::relay::RuleStats;
+    use crate::report::RuleStats;
 
     #[test]
     fn a_mixed_batch_gives_its_counts_and_a_per_rule_line() {

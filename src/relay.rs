@@ -10,8 +10,7 @@
 //! - Only failed events are retried, with backoff, and never past the deadline: what is left when
 //!   time runs short is reported failed so the trigger redelivers it.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::Arc;
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::task::Poll;
 use std::time::Duration;
@@ -30,6 +29,7 @@ use crate::publish::batch::{self, Chunk};
 use crate::publish::classify::{EventOutcome, classify};
 use crate::publish::retry::{Backoff, Jitter, RetryAction, retry_action};
 use crate::publish::{Origin, OutgoingEvent, Publisher};
+use crate::report::{EventResult, LaneResult, RecordFailure, Report, assemble};
 use crate::route::{RouteError, Routed, route};
 use crate::rules::RuleSet;
 
@@ -62,27 +62,6 @@ impl RelaySettings {
     }
 }
 
-/// Why one record (or one of its events) failed: where, and what happened.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordFailure {
-    /// The rule involved, when the failure is tied to one.
-    pub rule: Option<Arc<str>>,
-    /// The channel involved, when the failure is tied to one.
-    pub channel: Option<String>,
-    /// What happened, lowercase.
-    pub reason: String,
-}
-
-impl RecordFailure {
-    fn plain(reason: impl Into<String>) -> Self {
-        Self {
-            rule: None,
-            channel: None,
-            reason: reason.into(),
-        }
-    }
-}
-
 /// A record after routing: what it publishes, or why it fails before publishing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutedRecord {
@@ -94,77 +73,6 @@ pub struct RoutedRecord {
     pub group: Option<String>,
     /// The routed events (empty: no rule matched, dropped) or the failure.
     pub routed: Result<Vec<Routed>, RecordFailure>,
-}
-
-/// The outcome of one record.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RecordOutcome {
-    /// Every event of the record was accepted by AppSync.
-    Delivered {
-        /// How many events it published.
-        events: usize,
-    },
-    /// No rule matched and unmatched records are dropped.
-    Unmatched,
-    /// At least one event failed, or the record could not be read or routed.
-    Failed(Vec<RecordFailure>),
-}
-
-/// One record's report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RecordReport {
-    /// Position in the invocation.
-    pub index: usize,
-    /// `messageId` (the SQS `itemIdentifier`) or the EventBridge `id`.
-    pub id: String,
-    /// What happened.
-    pub outcome: RecordOutcome,
-}
-
-/// Per-rule counters for metrics.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RuleStats {
-    /// Events of this rule AppSync accepted.
-    pub published: u64,
-    /// Events of this rule that failed.
-    pub failed: u64,
-}
-
-/// Counters of one invocation, for the summary log line and metrics.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Stats {
-    /// Records in the invocation.
-    pub records: u64,
-    /// Events AppSync accepted.
-    pub events_published: u64,
-    /// Records reported failed.
-    pub records_failed: u64,
-    /// Event re-sends (an event sent three times counts two).
-    pub retries: u64,
-    /// Records no rule matched (dropped).
-    pub unmatched: u64,
-    /// Each request's latency in milliseconds.
-    pub latencies_ms: Vec<f64>,
-    /// Counters per rule name.
-    pub per_rule: BTreeMap<String, RuleStats>,
-}
-
-/// What the relay did with an invocation.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Report {
-    /// One report per record, in invocation order.
-    pub records: Vec<RecordReport>,
-    /// Counters.
-    pub stats: Stats,
-}
-
-impl Report {
-    /// The failed records.
-    pub fn failed(&self) -> impl Iterator<Item = &RecordReport> {
-        self.records
-            .iter()
-            .filter(|r| matches!(r.outcome, RecordOutcome::Failed(_)))
-    }
 }
 
 /// Routes every record of the invocation and publishes the result. The whole invocation's data
@@ -234,29 +142,6 @@ fn prepare(index: usize, routed: Result<Vec<Routed>, RecordFailure>) -> Prepared
                 .collect(),
         ),
     }
-}
-
-/// The fate of one sent (or refused) event.
-struct EventResult {
-    origin: Origin,
-    channel: String,
-    result: Result<(), String>,
-}
-
-/// What one lane (a channel queue or a message group) produced.
-#[derive(Default)]
-struct LaneResult {
-    /// Where its results go in a record's list of failures: `(kind, position, sequence)`.
-    /// Refused events first, in event order; then channels in first-appearance order, each
-    /// channel's senders in the order they started; then message groups in first-appearance
-    /// order. Senders finish in any order; sorting on this keeps reports and error messages
-    /// the same from run to run.
-    order: (u8, usize, usize),
-    events: Vec<EventResult>,
-    /// Records failed without (or despite) their own events' results.
-    records: Vec<(usize, RecordFailure)>,
-    /// Records no rule matched (message groups; other records are settled before publishing).
-    unmatched: Vec<usize>,
 }
 
 struct Ctx<'a, P> {
@@ -418,94 +303,6 @@ async fn take_finished<F: Future<Output = LaneResult>>(
         Poll::Ready(())
     })
     .await;
-}
-
-/// The report from what each record met: its own failure or no match before publishing
-/// (`failures`, `unmatched`) and its events' fates (`lanes`), all by arrival position.
-fn assemble(
-    seen: Vec<(usize, String)>,
-    mut failures: Vec<Vec<RecordFailure>>,
-    mut unmatched: Vec<bool>,
-    mut lanes: Vec<LaneResult>,
-) -> Report {
-    lanes.sort_by_key(|lane| lane.order);
-    let records = seen.len();
-    let position = |pos: usize| (pos < records).then_some(pos);
-    let mut counts = vec![0usize; records];
-    let mut stats = Stats {
-        records: seen.len() as u64,
-        ..Stats::default()
-    };
-    for lane in lanes {
-        for event in lane.events {
-            // Look up before inserting: `entry` would allocate the rule's name for every event.
-            if !stats.per_rule.contains_key(&*event.origin.rule) {
-                stats
-                    .per_rule
-                    .insert(event.origin.rule.to_string(), RuleStats::default());
-            }
-            let Some(rule) = stats.per_rule.get_mut(&*event.origin.rule) else {
-                continue;
-            };
-            let Some(pos) = position(event.origin.record) else {
-                continue;
-            };
-            match event.result {
-                Ok(()) => {
-                    rule.published += 1;
-                    stats.events_published += 1;
-                    counts[pos] += 1;
-                }
-                Err(reason) => {
-                    rule.failed += 1;
-                    failures[pos].push(RecordFailure {
-                        rule: Some(event.origin.rule),
-                        channel: Some(event.channel),
-                        reason,
-                    });
-                }
-            }
-        }
-        for (index, failure) in lane.records {
-            if let Some(pos) = position(index) {
-                failures[pos].push(failure);
-            }
-        }
-        for index in lane.unmatched {
-            if let Some(pos) = position(index) {
-                unmatched[pos] = true;
-            }
-        }
-    }
-
-    let reports = seen
-        .into_iter()
-        .enumerate()
-        .map(|(pos, (index, id))| {
-            let outcome = if !failures[pos].is_empty() {
-                RecordOutcome::Failed(std::mem::take(&mut failures[pos]))
-            } else if unmatched[pos] {
-                RecordOutcome::Unmatched
-            } else {
-                RecordOutcome::Delivered {
-                    events: counts[pos],
-                }
-            };
-            RecordReport { index, id, outcome }
-        })
-        .collect::<Vec<_>>();
-    stats.unmatched = reports
-        .iter()
-        .filter(|r| r.outcome == RecordOutcome::Unmatched)
-        .count() as u64;
-    stats.records_failed = reports
-        .iter()
-        .filter(|r| matches!(r.outcome, RecordOutcome::Failed(_)))
-        .count() as u64;
-    Report {
-        records: reports,
-        stats,
-    }
 }
 
 /// Each channel's requests waiting to be sent, and whether a sender is working through them.
@@ -869,6 +666,8 @@ fn give_up(results: &mut [Option<Result<(), String>>], retry: Vec<(usize, String
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use serde_json::json;
@@ -876,6 +675,7 @@ mod tests {
     use super::*;
     use crate::publish::fake::{FakePublisher, Scripted};
     use crate::publish::{RawResponse, SendError};
+    use crate::report::RecordOutcome;
 
     fn settings() -> RelaySettings {
         RelaySettings {

@@ -1,0 +1,213 @@
+//! Outcomes: what happened to each record of an invocation and the invocation's counters — the
+//! model the handler answers the trigger from, logs, and turns into metrics.
+//!
+//! [`assemble`] builds the [`Report`] from what each record met before publishing (a read or
+//! route failure, no match) and from its events' fates, all by arrival position.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::publish::Origin;
+
+/// Why one record (or one of its events) failed: where, and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordFailure {
+    /// The rule involved, when the failure is tied to one.
+    pub rule: Option<Arc<str>>,
+    /// The channel involved, when the failure is tied to one.
+    pub channel: Option<String>,
+    /// What happened, lowercase.
+    pub reason: String,
+}
+
+impl RecordFailure {
+    pub(crate) fn plain(reason: impl Into<String>) -> Self {
+        Self {
+            rule: None,
+            channel: None,
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The outcome of one record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecordOutcome {
+    /// Every event of the record was accepted by AppSync.
+    Delivered {
+        /// How many events it published.
+        events: usize,
+    },
+    /// No rule matched and unmatched records are dropped.
+    Unmatched,
+    /// At least one event failed, or the record could not be read or routed.
+    Failed(Vec<RecordFailure>),
+}
+
+/// One record's report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordReport {
+    /// Position in the invocation.
+    pub index: usize,
+    /// `messageId` (the SQS `itemIdentifier`) or the EventBridge `id`.
+    pub id: String,
+    /// What happened.
+    pub outcome: RecordOutcome,
+}
+
+/// Per-rule counters for metrics.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RuleStats {
+    /// Events of this rule AppSync accepted.
+    pub published: u64,
+    /// Events of this rule that failed.
+    pub failed: u64,
+}
+
+/// Counters of one invocation, for the summary log line and metrics.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Stats {
+    /// Records in the invocation.
+    pub records: u64,
+    /// Events AppSync accepted.
+    pub events_published: u64,
+    /// Records reported failed.
+    pub records_failed: u64,
+    /// Event re-sends (an event sent three times counts two).
+    pub retries: u64,
+    /// Records no rule matched (dropped).
+    pub unmatched: u64,
+    /// Each request's latency in milliseconds.
+    pub latencies_ms: Vec<f64>,
+    /// Counters per rule name.
+    pub per_rule: BTreeMap<String, RuleStats>,
+}
+
+/// What the relay did with an invocation.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// One report per record, in invocation order.
+    pub records: Vec<RecordReport>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl Report {
+    /// The failed records.
+    pub fn failed(&self) -> impl Iterator<Item = &RecordReport> {
+        self.records
+            .iter()
+            .filter(|r| matches!(r.outcome, RecordOutcome::Failed(_)))
+    }
+}
+
+/// The fate of one sent (or refused) event.
+pub(crate) struct EventResult {
+    pub(crate) origin: Origin,
+    pub(crate) channel: String,
+    pub(crate) result: Result<(), String>,
+}
+
+/// What one lane (a channel queue or a message group) produced.
+#[derive(Default)]
+pub(crate) struct LaneResult {
+    /// Where its results go in a record's list of failures: `(kind, position, sequence)`.
+    /// Refused events first, in event order; then channels in first-appearance order, each
+    /// channel's senders in the order they started; then message groups in first-appearance
+    /// order. Senders finish in any order; sorting on this keeps reports and error messages
+    /// the same from run to run.
+    pub(crate) order: (u8, usize, usize),
+    pub(crate) events: Vec<EventResult>,
+    /// Records failed without (or despite) their own events' results.
+    pub(crate) records: Vec<(usize, RecordFailure)>,
+    /// Records no rule matched (message groups; other records are settled before publishing).
+    pub(crate) unmatched: Vec<usize>,
+}
+
+/// The report from what each record met: its own failure or no match before publishing
+/// (`failures`, `unmatched`) and its events' fates (`lanes`), all by arrival position.
+pub(crate) fn assemble(
+    seen: Vec<(usize, String)>,
+    mut failures: Vec<Vec<RecordFailure>>,
+    mut unmatched: Vec<bool>,
+    mut lanes: Vec<LaneResult>,
+) -> Report {
+    lanes.sort_by_key(|lane| lane.order);
+    let records = seen.len();
+    let position = |pos: usize| (pos < records).then_some(pos);
+    let mut counts = vec![0usize; records];
+    let mut stats = Stats {
+        records: seen.len() as u64,
+        ..Stats::default()
+    };
+    for lane in lanes {
+        for event in lane.events {
+            // Look up before inserting: `entry` would allocate the rule's name for every event.
+            if !stats.per_rule.contains_key(&*event.origin.rule) {
+                stats
+                    .per_rule
+                    .insert(event.origin.rule.to_string(), RuleStats::default());
+            }
+            let Some(rule) = stats.per_rule.get_mut(&*event.origin.rule) else {
+                continue;
+            };
+            let Some(pos) = position(event.origin.record) else {
+                continue;
+            };
+            match event.result {
+                Ok(()) => {
+                    rule.published += 1;
+                    stats.events_published += 1;
+                    counts[pos] += 1;
+                }
+                Err(reason) => {
+                    rule.failed += 1;
+                    failures[pos].push(RecordFailure {
+                        rule: Some(event.origin.rule),
+                        channel: Some(event.channel),
+                        reason,
+                    });
+                }
+            }
+        }
+        for (index, failure) in lane.records {
+            if let Some(pos) = position(index) {
+                failures[pos].push(failure);
+            }
+        }
+        for index in lane.unmatched {
+            if let Some(pos) = position(index) {
+                unmatched[pos] = true;
+            }
+        }
+    }
+
+    let reports = seen
+        .into_iter()
+        .enumerate()
+        .map(|(pos, (index, id))| {
+            let outcome = if !failures[pos].is_empty() {
+                RecordOutcome::Failed(std::mem::take(&mut failures[pos]))
+            } else if unmatched[pos] {
+                RecordOutcome::Unmatched
+            } else {
+                RecordOutcome::Delivered {
+                    events: counts[pos],
+                }
+            };
+            RecordReport { index, id, outcome }
+        })
+        .collect::<Vec<_>>();
+    stats.unmatched = reports
+        .iter()
+        .filter(|r| r.outcome == RecordOutcome::Unmatched)
+        .count() as u64;
+    stats.records_failed = reports
+        .iter()
+        .filter(|r| matches!(r.outcome, RecordOutcome::Failed(_)))
+        .count() as u64;
+    Report {
+        records: reports,
+        stats,
+    }
+}
