@@ -1,0 +1,506 @@
+//! The relay's tests: whole invocations through a scripted fake publisher, under a paused clock.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::json;
+
+use super::lanes::RECORDS_BETWEEN_POLLS;
+use super::*;
+use crate::publish::fake::{FakePublisher, Scripted};
+use crate::publish::{RawResponse, SendError};
+use crate::report::RecordOutcome;
+
+fn settings() -> RelaySettings {
+    RelaySettings {
+        concurrency: 4,
+        max_attempts: 3,
+        request_timeout: Duration::from_secs(2),
+        backoff: Backoff {
+            base: Duration::from_millis(100),
+            cap: Duration::from_millis(400),
+            jitter: Jitter::None,
+        },
+    }
+}
+
+fn routed(rule: &str, channel: &str, payload: serde_json::Value) -> Routed {
+    Routed {
+        rule: Arc::from(rule),
+        channel: channel.to_owned(),
+        payload,
+    }
+}
+
+fn record(index: usize, group: Option<&str>, routed: Vec<Routed>) -> RoutedRecord {
+    RoutedRecord {
+        index,
+        id: format!("m{index}"),
+        group: group.map(str::to_owned),
+        routed: Ok(routed),
+    }
+}
+
+fn one(index: usize, channel: &str) -> RoutedRecord {
+    record(index, None, vec![routed("r", channel, json!({"n": index}))])
+}
+
+fn failed_ids(report: &Report) -> Vec<&str> {
+    report.failed().map(|r| r.id.as_str()).collect()
+}
+
+fn reasons(report: &Report, index: usize) -> Vec<String> {
+    match &report.records[index].outcome {
+        RecordOutcome::Failed(f) => f.iter().map(|f| f.reason.clone()).collect(),
+        other => panic!("record {index} did not fail: {other:?}"),
+    }
+}
+
+async fn run(records: Vec<RoutedRecord>, fake: &FakePublisher) -> Report {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    publish_records(records, fake, &settings(), deadline).await
+}
+
+#[tokio::test(start_paused = true)]
+async fn twelve_events_for_one_channel_go_in_three_ordered_requests() {
+    let fake = FakePublisher::new();
+    let report = run((0..12).map(|i| one(i, "/orders/a")).collect(), &fake).await;
+    let sizes: Vec<usize> = fake.requests().iter().map(|r| r.events.len()).collect();
+    assert_eq!(sizes, vec![5, 5, 2]);
+    let order: Vec<String> = fake.requests().into_iter().flat_map(|r| r.events).collect();
+    let expected: Vec<String> = (0..12).map(|i| format!(r#"{{"n":{i}}}"#)).collect();
+    assert_eq!(order, expected);
+    assert!(failed_ids(&report).is_empty());
+    assert_eq!(report.stats.events_published, 12);
+    assert_eq!(report.stats.latencies_ms.len(), 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn failed_entries_fail_exactly_their_records_and_retryable_ones_are_resent_alone() {
+    let fake = FakePublisher::new().script([Scripted::FailEvents {
+        indices: vec![1, 3],
+        code: 500,
+    }]);
+    let report = run((0..5).map(|i| one(i, "/a/b")).collect(), &fake).await;
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert_eq!(requests[1].events, vec![r#"{"n":1}"#, r#"{"n":3}"#]);
+    assert!(failed_ids(&report).is_empty());
+    assert_eq!(report.stats.retries, 2);
+
+    let fake = FakePublisher::new().script([Scripted::FailEvents {
+        indices: vec![1, 3],
+        code: 400,
+    }]);
+    let report = run((0..5).map(|i| one(i, "/a/b")).collect(), &fake).await;
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(failed_ids(&report), vec!["m1", "m3"]);
+    assert_eq!(report.stats.per_rule["r"].failed, 2);
+    assert_eq!(report.stats.per_rule["r"].published, 3);
+}
+
+#[tokio::test(start_paused = true)]
+async fn throttling_then_success_delivers_once() {
+    let fake = FakePublisher::new().script([Scripted::Status(429)]);
+    let report = run(vec![one(0, "/a")], &fake).await;
+    assert_eq!(fake.requests().len(), 2);
+    assert!(failed_ids(&report).is_empty());
+    assert_eq!(report.stats.events_published, 1);
+    assert_eq!(report.stats.retries, 1);
+}
+
+#[tokio::test(start_paused = true)]
+async fn transport_errors_are_retried() {
+    let fake = FakePublisher::new().script([Scripted::Transport, Scripted::Transport]);
+    let report = run(vec![one(0, "/a")], &fake).await;
+    assert_eq!(fake.requests().len(), 3);
+    assert!(failed_ids(&report).is_empty());
+}
+
+#[tokio::test(start_paused = true)]
+async fn client_errors_are_never_retried() {
+    for status in [400, 401, 403, 404, 413] {
+        let fake = FakePublisher::new().script([Scripted::Status(status)]);
+        let report = run(vec![one(0, "/a")], &fake).await;
+        assert_eq!(fake.requests().len(), 1, "{status}");
+        assert_eq!(failed_ids(&report), vec!["m0"]);
+        assert!(reasons(&report, 0)[0].contains(&format!("http {status}")));
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn server_errors_stop_after_the_configured_attempts() {
+    let fake = FakePublisher::new().script(vec![Scripted::Status(503); 10]);
+    let report = run(vec![one(0, "/a")], &fake).await;
+    assert_eq!(fake.requests().len(), 3);
+    assert!(reasons(&report, 0)[0].contains("gave up after 3 attempts"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_server_that_never_answers_is_given_up_before_the_deadline() {
+    let fake = FakePublisher::new().script(vec![Scripted::Hang; 10]);
+    let deadline = Instant::now() + Duration::from_millis(3500);
+    let records = vec![one(0, "/a"), one(1, "/b"), one(2, "/a")];
+    let report = publish_records(records, &fake, &settings(), deadline).await;
+    assert!(Instant::now() <= deadline);
+    assert_eq!(failed_ids(&report), vec!["m0", "m1", "m2"]);
+    assert!(
+        reasons(&report, 0)[0].contains("timed out"),
+        "{:?}",
+        reasons(&report, 0)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_request_starts_once_the_deadline_has_passed() {
+    let fake = FakePublisher::new();
+    let deadline = Instant::now();
+    let report = publish_records(vec![one(0, "/a")], &fake, &settings(), deadline).await;
+    assert!(fake.requests().is_empty());
+    assert!(reasons(&report, 0)[0].contains("deadline"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn route_failures_unmatched_and_oversized_records_are_reported_without_requests() {
+    let big = "x".repeat(crate::limits::MAX_EVENT_BYTES);
+    let records = vec![
+        one(0, "/a"),
+        RoutedRecord {
+            index: 1,
+            id: "m1".into(),
+            group: None,
+            routed: Err(RecordFailure::plain("route failed: bad segment")),
+        },
+        record(2, None, vec![]),
+        record(3, None, vec![routed("big", "/a", json!(big))]),
+    ];
+    let fake = FakePublisher::new();
+    let report = run(records, &fake).await;
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(fake.requests()[0].events.len(), 1);
+    assert_eq!(failed_ids(&report), vec!["m1", "m3"]);
+    assert_eq!(report.records[2].outcome, RecordOutcome::Unmatched);
+    assert!(reasons(&report, 3)[0].contains("over appsync's"));
+    assert_eq!(report.stats.unmatched, 1);
+    assert_eq!(report.stats.records_failed, 2);
+    assert_eq!(report.stats.records, 4);
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_fan_out_record_fails_when_any_of_its_events_fails() {
+    let records = vec![record(
+        0,
+        None,
+        vec![
+            routed("a", "/x/1", json!("ok")),
+            routed("b", "/y/1", json!("poison")),
+        ],
+    )];
+    let fake = FakePublisher::new().fail_matching("poison", 400);
+    let report = run(records, &fake).await;
+    assert_eq!(fake.requests().len(), 2);
+    let RecordOutcome::Failed(f) = &report.records[0].outcome else {
+        panic!("expected failure");
+    };
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0].rule.as_deref(), Some("b"));
+    assert_eq!(f[0].channel.as_deref(), Some("/y/1"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifo_a_failure_stops_the_rest_of_its_group_and_other_groups_go_on() {
+    let records = vec![
+        record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+        record(1, Some("B"), vec![routed("r", "/o/2", json!("b1"))]),
+        record(2, Some("A"), vec![routed("r", "/o/3", json!("a2 poison"))]),
+        record(3, Some("A"), vec![routed("r", "/o/1", json!("a3"))]),
+        record(4, Some("B"), vec![routed("r", "/o/2", json!("b4"))]),
+    ];
+    let fake = FakePublisher::new().fail_matching("poison", 400);
+    let report = run(records, &fake).await;
+    assert_eq!(failed_ids(&report), vec!["m2", "m3"]);
+    let sent: Vec<String> = fake.requests().into_iter().flat_map(|r| r.events).collect();
+    assert!(!sent.iter().any(|e| e.contains("a3")), "{sent:?}");
+    assert!(sent.iter().any(|e| e.contains("b4")));
+    assert!(reasons(&report, 3)[0].contains("not published"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifo_records_for_one_channel_share_a_request_and_a_partial_failure_fails_the_tail() {
+    let records = vec![
+        record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+        record(1, Some("A"), vec![routed("r", "/o/1", json!("a1"))]),
+        record(2, Some("A"), vec![routed("r", "/o/1", json!("a2"))]),
+    ];
+    // The middle event fails retryably while the last is delivered: re-sending it would put
+    // it after a2, so it is not retried here; a1 and a2 are redelivered by SQS.
+    let fake = FakePublisher::new().script([Scripted::FailEvents {
+        indices: vec![1],
+        code: 500,
+    }]);
+    let report = run(records, &fake).await;
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(fake.requests()[0].events.len(), 3);
+    assert_eq!(failed_ids(&report), vec!["m1", "m2"]);
+    assert!(reasons(&report, 2)[0].contains("delivered, but reported failed"));
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifo_a_segment_split_by_the_byte_cap_stops_at_its_first_failed_request() {
+    // Each event text is ~240 KB of `\"`, which doubles when escaped into the body: ~480 KB
+    // per event, so the byte cap splits the group's segment into requests of two and one.
+    let big = |tag: &str| json!(format!("{tag}{}", "\"".repeat(120_000)));
+    let records = vec![
+        record(0, Some("A"), vec![routed("r", "/o/1", big("a0"))]),
+        record(1, Some("A"), vec![routed("r", "/o/1", big("a1"))]),
+        record(2, Some("A"), vec![routed("r", "/o/1", big("a2"))]),
+    ];
+    let fake = FakePublisher::new().script([Scripted::Status(400)]);
+    let report = run(records, &fake).await;
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 1, "only the first request is sent");
+    assert_eq!(requests[0].events.len(), 2);
+    assert_eq!(failed_ids(&report), vec!["m0", "m1", "m2"]);
+    assert!(reasons(&report, 1)[0].contains("http 400"));
+    assert_eq!(
+        reasons(&report, 2),
+        vec!["not published: an earlier request of the message group failed"]
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifo_an_event_after_a_final_failure_is_not_retried() {
+    let records = vec![
+        record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+        record(1, Some("A"), vec![routed("r", "/o/1", json!("a1"))]),
+    ];
+    let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+    let report = run(records, &fake).await;
+    assert_eq!(fake.requests().len(), 1, "no retry request");
+    assert_eq!(failed_ids(&report), vec!["m0", "m1"]);
+    assert!(reasons(&report, 0)[0].contains("400"));
+    assert!(
+        reasons(&report, 1)[0].contains("an earlier event of the message group failed"),
+        "{:?}",
+        reasons(&report, 1)
+    );
+}
+
+#[tokio::test(start_paused = true)]
+async fn unordered_events_are_retried_whatever_failed_before_them() {
+    let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+    let report = run(vec![one(0, "/a"), one(1, "/a")], &fake).await;
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(fake.requests()[1].events, vec![r#"{"n":1}"#]);
+    assert_eq!(failed_ids(&report), vec!["m0"]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifo_a_failing_tail_is_retried_in_order() {
+    let records = vec![
+        record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+        record(1, Some("A"), vec![routed("r", "/o/1", json!("a1"))]),
+    ];
+    let fake = FakePublisher::new().script([Scripted::FailEvents {
+        indices: vec![1],
+        code: 429,
+    }]);
+    let report = run(records, &fake).await;
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(fake.requests()[1].events, vec![r#""a1""#]);
+    assert!(failed_ids(&report).is_empty());
+}
+
+/// Wraps the fake to see what the relay does while records are still arriving: how many
+/// records had been read when each request went out, and whether a channel ever had two
+/// requests in flight. Every request takes `delay` (paused clock).
+struct Probe {
+    fake: FakePublisher,
+    pulled: Arc<AtomicUsize>,
+    delay: Duration,
+    read_at_publish: Mutex<Vec<usize>>,
+    in_flight: Mutex<BTreeMap<String, usize>>,
+    overlapped: Mutex<Vec<String>>,
+}
+
+impl Publisher for Probe {
+    async fn publish(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
+        self.read_at_publish
+            .lock()
+            .unwrap()
+            .push(self.pulled.load(Ordering::SeqCst));
+        {
+            let mut in_flight = self.in_flight.lock().unwrap();
+            let n = in_flight.entry(channel.to_owned()).or_default();
+            if *n > 0 {
+                self.overlapped.lock().unwrap().push(channel.to_owned());
+            }
+            *n += 1;
+        }
+        tokio::time::sleep(self.delay).await;
+        let answer = self.fake.publish(channel, events).await;
+        *self.in_flight.lock().unwrap().get_mut(channel).unwrap() -= 1;
+        answer
+    }
+}
+
+fn probe(delay: Duration) -> Probe {
+    Probe {
+        fake: FakePublisher::new(),
+        pulled: Arc::new(AtomicUsize::new(0)),
+        delay,
+        read_at_publish: Mutex::new(Vec::new()),
+        in_flight: Mutex::new(BTreeMap::new()),
+        overlapped: Mutex::new(Vec::new()),
+    }
+}
+
+/// Publishes `n` records, record `i` to channel `/c/{i % channels}`, through a probe whose
+/// requests take 20 ms; the probe counts records as the relay takes them.
+async fn run_counted(n: usize, channels: usize) -> (Probe, Report) {
+    let probe = probe(Duration::from_millis(20));
+    let pulled = Arc::clone(&probe.pulled);
+    let records = (0..n).map(move |i| {
+        pulled.fetch_add(1, Ordering::SeqCst);
+        one(i, &format!("/c/{}", i % channels))
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let report = publish_records(records, &probe, &settings(), deadline).await;
+    (probe, report)
+}
+
+#[tokio::test(start_paused = true)]
+async fn requests_go_out_while_later_records_are_still_being_read() {
+    // Ten channels: each has its first full request at its fifth event, records 40–49.
+    let (probe, report) = run_counted(200, 10).await;
+
+    let read = probe.read_at_publish.lock().unwrap().clone();
+    assert_eq!(read.len(), 40);
+    // The paused clock stands still while records are routed, so the requests that went out
+    // early are those the concurrency allows before any response: four.
+    let early = read.iter().filter(|&&r| r < 200).count();
+    assert_eq!(early, settings().concurrency, "{read:?}");
+    assert!(
+        read[0] >= 41 && read[0] < 41 + RECORDS_BETWEEN_POLLS,
+        "{read:?}"
+    );
+    // Still one request at a time per channel, in source order.
+    assert!(probe.overlapped.lock().unwrap().is_empty());
+    let order: Vec<String> = probe
+        .fake
+        .requests()
+        .into_iter()
+        .flat_map(|r| r.events)
+        .collect();
+    for channel in 0..10 {
+        let mine: Vec<&String> = order
+            .iter()
+            .filter(|e| {
+                let n: usize = e[5..e.len() - 1].parse().unwrap();
+                n % 10 == channel
+            })
+            .collect();
+        let expected: Vec<String> = (0..200)
+            .filter(|i| i % 10 == channel)
+            .map(|i| format!(r#"{{"n":{i}}}"#))
+            .collect();
+        assert_eq!(mine, expected.iter().collect::<Vec<_>>());
+    }
+    assert!(failed_ids(&report).is_empty());
+    assert_eq!(report.stats.events_published, 200);
+}
+
+#[tokio::test(start_paused = true)]
+async fn streamed_requests_are_those_of_the_whole_batch_and_channels_never_overlap() {
+    let (probe, report) = run_counted(1_003, 7).await;
+
+    assert!(probe.overlapped.lock().unwrap().is_empty());
+    // Per channel, the requests are the whole batch's plan: same events, same split.
+    let events: Vec<OutgoingEvent> = (0..1_003)
+        .map(|i| OutgoingEvent {
+            origin: Origin {
+                record: i,
+                rule: Arc::from("r"),
+            },
+            channel: format!("/c/{}", i % 7),
+            json: format!(r#"{{"n":{i}}}"#),
+        })
+        .collect();
+    let mut expected: Vec<(String, Vec<String>)> = batch::plan(events)
+        .channels
+        .into_iter()
+        .flatten()
+        .map(|c| (c.channel, c.events.into_iter().map(|e| e.json).collect()))
+        .collect();
+    let mut sent: Vec<(String, Vec<String>)> = probe
+        .fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.channel, r.events))
+        .collect();
+    // Across channels the order depends on timing; within one, it must be the plan's.
+    expected.sort_by(|a, b| a.0.cmp(&b.0));
+    sent.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(sent, expected);
+    assert_eq!(report.stats.events_published, 1_003);
+    assert_eq!(report.records.len(), 1_003);
+    assert!(report.records.iter().enumerate().all(|(i, r)| r.index == i));
+}
+
+/// Answers `/a` late and `/b` at once; every event fails for good.
+struct SlowA(FakePublisher);
+
+impl Publisher for SlowA {
+    async fn publish(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
+        if channel == "/a" {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.0.publish(channel, events).await
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_record_lists_its_failures_in_channel_order_whichever_answer_comes_first() {
+    let fake = SlowA(FakePublisher::new().fail_matching("n", 400));
+    let records = vec![record(
+        0,
+        None,
+        vec![
+            routed("r", "/a", json!({"n": 0})),
+            routed("r", "/b", json!({"n": 1})),
+        ],
+    )];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let report = publish_records(records, &fake, &settings(), deadline).await;
+    // The fake notes a request when it answers: `/b` first. The report still follows the
+    // channels' first appearance.
+    let answered: Vec<String> = fake.0.requests().into_iter().map(|r| r.channel).collect();
+    assert_eq!(answered, vec!["/b", "/a"]);
+    let channels: Vec<Option<String>> = match &report.records[0].outcome {
+        RecordOutcome::Failed(f) => f.iter().map(|f| f.channel.clone()).collect(),
+        other => panic!("not failed: {other:?}"),
+    };
+    assert_eq!(channels, vec![Some("/a".to_owned()), Some("/b".to_owned())]);
+}
+
+#[tokio::test(start_paused = true)]
+async fn fifo_an_unmatched_record_is_reported_unmatched_and_does_not_stop_its_group() {
+    let records = vec![
+        record(0, Some("A"), vec![routed("r", "/o/1", json!("a0"))]),
+        record(1, Some("A"), vec![]),
+        record(2, Some("A"), vec![routed("r", "/o/1", json!("a2"))]),
+    ];
+    let fake = FakePublisher::new();
+    let report = run(records, &fake).await;
+    let outcomes: Vec<&RecordOutcome> = report.records.iter().map(|r| &r.outcome).collect();
+    assert_eq!(
+        outcomes,
+        vec![
+            &RecordOutcome::Delivered { events: 1 },
+            &RecordOutcome::Unmatched,
+            &RecordOutcome::Delivered { events: 1 },
+        ]
+    );
+    assert_eq!(report.stats.unmatched, 1);
+}
