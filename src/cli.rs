@@ -19,14 +19,16 @@ use clap::{Args, Parser, Subcommand};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::Value;
 
-use crate::config::{Config, ConfigError, Lookup, env_lookup};
+use crate::config::{
+    Config, ConfigError, Lookup, RULES_FILE_VAR, RULES_VAR, RulesDocument, env_lookup,
+};
 use crate::handler::{App, handle};
 use crate::input::{Source, parse_invocation};
 use crate::limits::MAX_EVENT_BYTES;
 use crate::metrics::MetricsSink;
 use crate::problem::Problem;
 use crate::route::route as route_document;
-use crate::rules::{RULES_FILE_VAR, RULES_VAR, RuleSet};
+use crate::rules::RuleSet;
 
 /// Payloads longer than this are shortened in `route` output unless `--full` is given.
 const PREVIEW_CHARS: usize = 300;
@@ -421,20 +423,12 @@ fn config_error(problems: Vec<Problem>, err: &mut dyn Write) -> Exit {
 /// The rules from `--rules`, else from the environment contract, with a description of where
 /// they came from.
 fn load_rules(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<(RuleSet, String), Vec<Problem>> {
-    match flag {
-        Some(path) => {
-            let rules = RuleSet::from_file(path)?;
-            Ok((rules, path.display().to_string()))
-        }
-        None => {
-            let rules = RuleSet::from_lookup(lookup)?;
-            let origin = match lookup(RULES_FILE_VAR).filter(|v| !v.trim().is_empty()) {
-                Some(path) => format!("{RULES_FILE_VAR}={path}"),
-                None => RULES_VAR.to_owned(),
-            };
-            Ok((rules, origin))
-        }
-    }
+    let document = match flag {
+        Some(path) => RulesDocument::from_file(path)?,
+        None => RulesDocument::from_lookup(lookup)?,
+    };
+    let rules = document.compile()?;
+    Ok((rules, document.origin.to_string()))
 }
 
 fn read_event_file(path: &Path) -> Result<Value, String> {

@@ -5,6 +5,7 @@
 
 mod endpoint;
 mod publish;
+mod rules_document;
 
 use std::fmt;
 
@@ -12,6 +13,7 @@ use crate::problem::Problem;
 use crate::rules::RuleSet;
 pub use endpoint::Endpoint;
 pub use publish::{Auth, AuthMode, DEFAULT_METRICS_NAMESPACE, PublishSettings, Secret, Tuning};
+pub use rules_document::{RULES_FILE_VAR, RULES_VAR, RulesDocument, RulesOrigin};
 
 /// A way to read a variable. Production passes `std::env::var`; tests pass a map, so no test
 /// mutates the process environment.
@@ -57,7 +59,7 @@ impl Config {
     /// the rules document is collected into one error.
     pub fn from_lookup(lookup: Lookup<'_>) -> Result<Config, ConfigError> {
         let publish = PublishSettings::from_lookup(lookup);
-        let rules = RuleSet::from_lookup(lookup);
+        let rules = RulesDocument::from_lookup(lookup).and_then(|document| document.compile());
         match (publish, rules) {
             (Ok(publish), Ok(rules)) => Ok(Config { publish, rules }),
             (publish, rules) => {

@@ -1,5 +1,6 @@
-//! The rules document: parsed once from `BRIDGE_RULES` / `BRIDGE_RULES_FILE`, validated with every
-//! problem reported, and compiled into a [`RuleSet`] that routing evaluates per record.
+//! The rules document → compiled rules: parsed once (YAML or JSON), validated with every problem
+//! reported, and compiled into a [`RuleSet`] that routing evaluates per record. Where the
+//! document comes from is configuration's business ([`crate::config::RulesDocument`]).
 //!
 //! Each problem names where it is: `rules[2] (order-status).channel`, `rules[0] (x).pattern.detail`,
 //! `unmatched`, `BRIDGE_RULES_FILE`, so a user fixes a whole document in one pass.
@@ -8,20 +9,13 @@ pub mod pattern;
 pub mod template;
 
 use std::collections::HashSet;
-use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use crate::config::Lookup;
-use crate::problem::{Problem, located};
+use crate::problem::Problem;
 use pattern::Pattern;
 use template::{ChannelTemplate, PayloadTemplate};
-
-/// The variable holding the rules document inline.
-pub const RULES_VAR: &str = "BRIDGE_RULES";
-/// The variable holding a path to the rules document.
-pub const RULES_FILE_VAR: &str = "BRIDGE_RULES_FILE";
 
 /// Rule names appear in logs and metric dimensions, so they are kept short and plain.
 const MAX_NAME_CHARS: usize = 64;
@@ -100,47 +94,6 @@ impl RuleSet {
             )]
         })?;
         Self::from_value(&document)
-    }
-
-    /// Reads and parses a rules document from a file (the CLI's `--rules`). Every problem's
-    /// location starts with the path.
-    pub fn from_file(path: &Path) -> Result<RuleSet, Vec<Problem>> {
-        let shown = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            vec![Problem::new(
-                shown.clone(),
-                format!("cannot read the rules document: {e}"),
-            )]
-        })?;
-        Self::parse(&text).map_err(|problems| located(problems, &shown))
-    }
-
-    /// Reads exactly one of `BRIDGE_RULES` and `BRIDGE_RULES_FILE` and parses it. An empty or
-    /// blank value counts as unset (deployment templates often pass `""` for an unused parameter).
-    pub fn from_lookup(lookup: Lookup<'_>) -> Result<RuleSet, Vec<Problem>> {
-        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        match (set(RULES_VAR), set(RULES_FILE_VAR)) {
-            (Some(_), Some(_)) => Err(vec![Problem::new(
-                format!("{RULES_VAR}, {RULES_FILE_VAR}"),
-                "both are set; set exactly one",
-            )]),
-            (None, None) => Err(vec![Problem::new(
-                format!("{RULES_VAR}, {RULES_FILE_VAR}"),
-                "neither is set; set exactly one (the rules document inline, or its path)",
-            )]),
-            (Some(inline), None) => {
-                Self::parse(&inline).map_err(|problems| located(problems, RULES_VAR))
-            }
-            (None, Some(path)) => {
-                let text = std::fs::read_to_string(&path).map_err(|e| {
-                    vec![Problem::new(
-                        RULES_FILE_VAR,
-                        format!("cannot read {path}: {e}"),
-                    )]
-                })?;
-                Self::parse(&text).map_err(|problems| located(problems, &path))
-            }
-        }
     }
 
     /// Validates a parsed document.
@@ -601,45 +554,5 @@ surprise: true
                 .count(),
             2
         );
-    }
-
-    #[test]
-    fn exactly_one_rules_variable_must_be_set() {
-        let neither = |_: &str| None;
-        let err = RuleSet::from_lookup(&neither).unwrap_err();
-        assert!(err[0].message.contains("neither is set"));
-
-        let both = |_: &str| Some("rules: []".to_owned());
-        let err = RuleSet::from_lookup(&both).unwrap_err();
-        assert!(err[0].message.contains("both are set"));
-
-        let blank_file = |name: &str| match name {
-            RULES_VAR => Some("rules: [{name: a, channel: /n/x}]".to_owned()),
-            _ => Some("  ".to_owned()),
-        };
-        assert_eq!(RuleSet::from_lookup(&blank_file).unwrap().len(), 1);
-    }
-
-    #[test]
-    fn inline_rules_problems_name_the_variable() {
-        let inline = |name: &str| (name == RULES_VAR).then(|| "rules: []".to_owned());
-        let err = RuleSet::from_lookup(&inline).unwrap_err();
-        assert_eq!(err[0].location, "BRIDGE_RULES: rules");
-    }
-
-    #[test]
-    fn rules_file_is_read_and_unreadable_files_are_a_problem() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("rules.yaml");
-        std::fs::write(&path, SAMPLE).unwrap();
-        let path_text = path.display().to_string();
-        let file = |name: &str| (name == RULES_FILE_VAR).then(|| path_text.clone());
-        assert_eq!(RuleSet::from_lookup(&file).unwrap().len(), 2);
-
-        let missing = dir.path().join("nope.yaml").display().to_string();
-        let absent = |name: &str| (name == RULES_FILE_VAR).then(|| missing.clone());
-        let err = RuleSet::from_lookup(&absent).unwrap_err();
-        assert_eq!(err[0].location, RULES_FILE_VAR);
-        assert!(err[0].message.contains("cannot read"));
     }
 }
