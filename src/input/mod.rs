@@ -3,11 +3,16 @@
 //!
 //! A record that cannot be read keeps its identity and carries its error, so it fails alone.
 
-use crate::json::kind;
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+mod payload;
+mod sqs;
+
+use serde::de::{Deserialize, Deserializer};
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
+
+use crate::json::kind;
+pub use payload::Payload;
+use sqs::{UsedFields, foreign_event_source, foreign_source, sqs_record};
 
 /// Which trigger delivered the invocation; decides the shape of the Lambda response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,152 +129,6 @@ pub fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
     )))
 }
 
-/// The invocation payload as the Lambda runtime hands it over, read without building one JSON
-/// tree for the whole batch: a 6 MB SQS batch as a `serde_json::Value` takes about five times its
-/// size in memory, while each record's text kept apart takes about its size, and each record is
-/// parsed into a document only when it is routed ([`read_payload`]).
-#[derive(Debug)]
-pub enum Payload {
-    /// A payload with a `Records` array: each record's JSON text, in order.
-    Records(Vec<Box<RawValue>>),
-    /// Anything else (an EventBridge event is one small document), read as usual.
-    Other(Value),
-}
-
-impl From<Value> for Payload {
-    /// Callers that already hold a `Value` (tests, the CLI) take the eager path.
-    fn from(value: Value) -> Self {
-        Payload::Other(value)
-    }
-}
-
-impl<'de> Deserialize<'de> for Payload {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(PayloadVisitor)
-    }
-}
-
-struct PayloadVisitor;
-
-impl<'de> Visitor<'de> for PayloadVisitor {
-    type Value = Payload;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("a JSON document")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Payload, A::Error> {
-        let mut other = Map::new();
-        let mut records = None;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" {
-                // A repeated key: the last one wins, as in a `serde_json::Value`.
-                match map.next_value::<RecordsField>()? {
-                    RecordsField::List(list) => {
-                        other.remove(&key);
-                        records = Some(list);
-                    }
-                    // Not an array: keep it, so the eager path reports what arrived.
-                    RecordsField::Other(value) => {
-                        records = None;
-                        other.insert(key, value);
-                    }
-                }
-            } else {
-                other.insert(key, map.next_value()?);
-            }
-        }
-        Ok(match records {
-            Some(list) => Payload::Records(list),
-            None => Payload::Other(Value::Object(other)),
-        })
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Payload, A::Error> {
-        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Payload::Other)
-    }
-
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::Bool(v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::Null))
-    }
-}
-
-/// The `Records` field: an array kept as one text per record, or anything else as a value.
-enum RecordsField {
-    List(Vec<Box<RawValue>>),
-    Other(Value),
-}
-
-impl<'de> Deserialize<'de> for RecordsField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldVisitor;
-        impl<'de> Visitor<'de> for FieldVisitor {
-            type Value = RecordsField;
-
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a JSON value")
-            }
-
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RecordsField, A::Error> {
-                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(record) = seq.next_element::<Box<RawValue>>()? {
-                    list.push(record);
-                }
-                Ok(RecordsField::List(list))
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RecordsField, A::Error> {
-                Value::deserialize(MapAccessDeserializer::new(map)).map(RecordsField::Other)
-            }
-
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::Bool(v)))
-            }
-
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::Null))
-            }
-        }
-        deserializer.deserialize_any(FieldVisitor)
-    }
-}
-
 /// An invocation whose records are read one at a time, as they are routed.
 pub struct Records {
     /// The trigger.
@@ -315,62 +174,6 @@ impl Iterator for Records {
             RecordsInner::Parsed(records) => records.size_hint(),
             RecordsInner::Raw(raw) => raw.size_hint(),
         }
-    }
-}
-
-/// The SQS record fields [`sqs_record`] reads, as they would be in the record's `Value` map (the
-/// last of duplicate keys wins, `null` is kept); every other field is skipped unparsed.
-struct UsedFields(Map<String, Value>);
-
-/// The keys of an SQS record that [`sqs_record`] reads.
-const USED_FIELDS: [&str; 4] = ["messageId", "attributes", "body", "messageAttributes"];
-
-impl<'de> Deserialize<'de> for UsedFields {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UsedFieldsVisitor;
-        impl<'de> Visitor<'de> for UsedFieldsVisitor {
-            type Value = UsedFields;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an sqs record object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UsedFields, A::Error> {
-                let mut used = Map::new();
-                while let Some(UsedKey(key)) = map.next_key::<UsedKey>()? {
-                    match key {
-                        Some(key) => {
-                            used.insert(key.to_owned(), map.next_value::<Value>()?);
-                        }
-                        None => {
-                            map.next_value::<de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UsedFields(used))
-            }
-        }
-        deserializer.deserialize_map(UsedFieldsVisitor)
-    }
-}
-
-/// A key of an SQS record: one of [`USED_FIELDS`], or `None` for any other key (read without
-/// allocating it).
-struct UsedKey(Option<&'static str>);
-
-impl<'de> Deserialize<'de> for UsedKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UsedKeyVisitor;
-        impl Visitor<'_> for UsedKeyVisitor {
-            type Value = UsedKey;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<UsedKey, E> {
-                Ok(UsedKey(
-                    USED_FIELDS.iter().copied().find(|used| *used == key),
-                ))
-            }
-        }
-        deserializer.deserialize_str(UsedKeyVisitor)
     }
 }
 
@@ -428,138 +231,6 @@ pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
             })
         }
     }
-}
-
-fn foreign_event_source(record: &Value) -> Option<String> {
-    foreign_source(
-        record
-            .get("eventSource")
-            .or_else(|| record.get("EventSource")),
-    )
-}
-
-/// The event source, when it is a string naming another service than SQS.
-fn foreign_source(source: Option<&Value>) -> Option<String> {
-    let source = source?.as_str()?;
-    (source != "aws:sqs").then(|| source.to_owned())
-}
-
-/// One SQS record → a [`Record`]. Never fails the batch: whatever is wrong stays in this record.
-///
-/// A record without a usable `messageId` keeps an empty id. The handler still lists it in
-/// `batchItemFailures`; SQS treats an empty `itemIdentifier` as a failure of the whole batch, so
-/// the batch is retried and nothing is deleted unprocessed. Real SQS always sends a messageId.
-fn sqs_record(index: usize, record: Value) -> Record {
-    let Value::Object(mut record) = record else {
-        return Record {
-            index,
-            id: String::new(),
-            group: None,
-            document: Err(InputError::Malformed(format!(
-                "record is {}, not an object",
-                kind(&record)
-            ))),
-        };
-    };
-    let (id, id_problem) = match record.remove("messageId") {
-        Some(Value::String(id)) if !id.is_empty() => (id, None),
-        Some(Value::Number(n)) => (n.to_string(), Some("messageId is a number, not a string")),
-        Some(Value::String(_)) => (String::new(), Some("messageId is empty")),
-        Some(_) => (String::new(), Some("messageId is not a string")),
-        None => (String::new(), Some("messageId is missing")),
-    };
-    let mut attributes = match record.remove("attributes") {
-        Some(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    let group = match attributes.get("MessageGroupId") {
-        Some(Value::String(g)) => Some(g.clone()),
-        _ => None,
-    };
-    let document = match id_problem {
-        Some(problem) => Err(InputError::Malformed(problem.to_owned())),
-        None => match record.remove("body") {
-            None | Some(Value::Null) => Err(InputError::MissingBody),
-            Some(Value::String(body)) => {
-                let mut document = body_document(body);
-                let sqs = sqs_metadata(
-                    &id,
-                    group.as_deref(),
-                    std::mem::take(&mut attributes),
-                    record.remove("messageAttributes"),
-                );
-                if let Value::Object(map) = &mut document {
-                    map.insert("sqs".to_owned(), sqs);
-                }
-                Ok(document)
-            }
-            Some(other) => Err(InputError::Malformed(format!(
-                "body is {}, not a string",
-                kind(&other)
-            ))),
-        },
-    };
-    Record {
-        index,
-        id,
-        group,
-        document,
-    }
-}
-
-/// The body as the document rules see: an EventBridge envelope as itself, any other JSON under
-/// `detail`, and text that is not JSON as a string under `detail`.
-fn body_document(body: String) -> Value {
-    match serde_json::from_str::<Value>(&body) {
-        Ok(Value::Object(map))
-            if map.contains_key("detail-type")
-                && map.contains_key("source")
-                && map.contains_key("detail") =>
-        {
-            Value::Object(map)
-        }
-        Ok(json) => wrap_detail(json),
-        Err(_) => wrap_detail(Value::String(body)),
-    }
-}
-
-fn wrap_detail(detail: Value) -> Value {
-    let mut map = Map::new();
-    map.insert("detail".to_owned(), detail);
-    Value::Object(map)
-}
-
-/// `sqs`: what rules can route on. Message attributes are flattened to their string value (a
-/// binary attribute gives its base64 text as SQS delivered it).
-fn sqs_metadata(
-    id: &str,
-    group: Option<&str>,
-    attributes: Map<String, Value>,
-    message_attributes: Option<Value>,
-) -> Value {
-    let mut flat = Map::new();
-    if let Some(Value::Object(map)) = message_attributes {
-        for (name, attribute) in map {
-            let value = match attribute {
-                Value::Object(mut a) => match (a.remove("stringValue"), a.remove("binaryValue")) {
-                    (Some(s @ Value::String(_)), _) => s,
-                    (_, Some(b @ Value::String(_))) => b,
-                    _ => Value::Null,
-                },
-                _ => Value::Null,
-            };
-            flat.insert(name, value);
-        }
-    }
-    let mut sqs = Map::new();
-    sqs.insert("messageId".to_owned(), Value::String(id.to_owned()));
-    sqs.insert(
-        "messageGroupId".to_owned(),
-        group.map_or(Value::Null, |g| Value::String(g.to_owned())),
-    );
-    sqs.insert("attributes".to_owned(), Value::Object(attributes));
-    sqs.insert("messageAttributes".to_owned(), Value::Object(flat));
-    Value::Object(sqs)
 }
 
 #[cfg(test)]
