@@ -152,7 +152,6 @@ machine = dict(l.split(": ", 1) for l in (raw / "machine.txt").read_text().split
 
 route_ns = estimate("route", "10 rules, 1 KB event, 2 matches")
 publish_ns = estimate("publish_path", "build_sign_classify_5_events")
-parse_ns = estimate("input", "10,000-record sqs batch from bytes")
 def mb_per_s(group, name):
     """Decimal MB/s from a benchmark declared with Throughput::Bytes."""
     ns, bytes_ = estimate(group, name), throughputs.get(f"{group}/{name}", {}).get("Bytes")
@@ -205,8 +204,6 @@ results = {
         "route/2 matches": route_ns,
         "route/no match": estimate("route", "10 rules, no match"),
         "input/from bytes, as the handler reads it": estimate("input", "10,000-record sqs batch from bytes, as the handler reads it"),
-        "input/from bytes through one Value": parse_ns,
-        "input/parse_invocation only": estimate("input", "10,000-record sqs batch, parse_invocation only"),
         "publish_path/5 events": publish_ns,
         "pattern/typical": estimate("pattern", "typical"),
         "pattern/heavy": estimate("pattern", "heavy"),

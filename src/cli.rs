@@ -23,7 +23,7 @@ use crate::config::{
     Config, ConfigError, Lookup, RULES_FILE_VAR, RULES_VAR, RulesDocument, env_lookup,
 };
 use crate::handler::{App, handle};
-use crate::input::{Source, parse_invocation};
+use crate::input::{Payload, Source, read_payload};
 use crate::limits::MAX_EVENT_BYTES;
 use crate::metrics::MetricsSink;
 use crate::problem::Problem;
@@ -232,8 +232,8 @@ pub fn route(
             return Exit::Usage;
         }
     };
-    let invocation = match parse_invocation(payload) {
-        Ok(invocation) => invocation,
+    let records = match read_payload(payload) {
+        Ok(records) => records,
         Err(e) => {
             let _ = writeln!(err, "error: {name}: {e}");
             return Exit::Failed;
@@ -242,7 +242,7 @@ pub fn route(
 
     let mut tally = Tally::default();
     let written = (|| -> io::Result<()> {
-        let source = match invocation.source {
+        let source = match records.source {
             Source::EventBridge => "eventbridge",
             Source::Sqs => "sqs",
         };
@@ -252,13 +252,13 @@ pub fn route(
             rules.len(),
             rules.unmatched.as_str()
         )?;
+        let count = records.len();
         writeln!(
             out,
-            "event file: {name} ({source}, {} record{})",
-            invocation.records.len(),
-            plural(invocation.records.len())
+            "event file: {name} ({source}, {count} record{})",
+            plural(count)
         )?;
-        for record in &invocation.records {
+        for record in records {
             writeln!(out)?;
             let id = if record.id.is_empty() {
                 "(none)"
@@ -314,9 +314,8 @@ pub fn route(
         writeln!(out)?;
         writeln!(
             out,
-            "summary: {} record{}, {} routed ({} event{}), {} unmatched, {} failed",
-            invocation.records.len(),
-            plural(invocation.records.len()),
+            "summary: {count} record{}, {} routed ({} event{}), {} unmatched, {} failed",
+            plural(count),
             tally.routed,
             tally.events,
             plural(tally.events),
@@ -431,7 +430,8 @@ fn load_rules(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<(RuleSet, Strin
     Ok((rules, document.origin.to_string()))
 }
 
-fn read_event_file(path: &Path) -> Result<Value, String> {
+/// The event file as a [`Payload`], read as the Lambda runtime reads an invocation.
+fn read_event_file(path: &Path) -> Result<Payload, String> {
     let text = if path == Path::new("-") {
         let mut text = String::new();
         io::stdin()

@@ -12,7 +12,8 @@ use serde_json::value::RawValue;
 
 use crate::json::kind;
 pub use payload::Payload;
-use sqs::{UsedFields, foreign_event_source, foreign_source, sqs_record};
+use payload::Shape;
+use sqs::{UsedFields, foreign_source, sqs_record};
 
 /// Which trigger delivered the invocation; decides the shape of the Lambda response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,15 +35,6 @@ pub struct Record {
     pub group: Option<String>,
     /// The event document rules see, or why this record could not be read.
     pub document: Result<Value, InputError>,
-}
-
-/// The whole invocation, parsed.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Invocation {
-    /// The trigger.
-    pub source: Source,
-    /// Records in delivery order.
-    pub records: Vec<Record>,
 }
 
 /// Why one record could not be turned into an event document. Never retryable: the record
@@ -68,40 +60,20 @@ pub enum PayloadError {
 /// What an unrecognised payload is told it should have been.
 const EXPECTED: &str = "expected an EventBridge event (detail-type, source, detail) or an SQS batch (Records with eventSource aws:sqs)";
 
-/// Parses an invocation payload into records.
-///
-/// Takes the payload by value and moves record bodies and envelopes out of it: a 6 MB batch is
-/// parsed once, never copied.
-pub fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
-    let Value::Object(mut top) = payload else {
+/// A payload without a `Records` array: one EventBridge event, or what it should have been.
+fn other_payload(payload: Value) -> Result<Records, PayloadError> {
+    let Value::Object(top) = payload else {
         return Err(PayloadError::Unrecognised(format!(
             "{EXPECTED}; got {}",
             kind(&payload)
         )));
     };
-    if let Some(records) = top.remove("Records") {
-        let Value::Array(records) = records else {
-            return Err(PayloadError::Unrecognised(format!(
-                "{EXPECTED}; got Records that is {}",
-                kind(&records)
-            )));
-        };
-        // Another trigger (SNS, S3, DynamoDB streams) also sends `Records`; answering it with
-        // batchItemFailures would silently lose its events, so refuse the invocation instead.
-        if let Some(other) = records.iter().find_map(foreign_event_source) {
-            return Err(PayloadError::Unrecognised(format!(
-                "{EXPECTED}; got Records from {other}"
-            )));
-        }
-        let records = records
-            .into_iter()
-            .enumerate()
-            .map(|(index, record)| sqs_record(index, record))
-            .collect();
-        return Ok(Invocation {
-            source: Source::Sqs,
-            records,
-        });
+    if let Some(records) = top.get("Records") {
+        // An array would have been read as a batch ([`Payload`]).
+        return Err(PayloadError::Unrecognised(format!(
+            "{EXPECTED}; got Records that is {}",
+            kind(records)
+        )));
     }
     if top.contains_key("detail-type") && top.contains_key("source") {
         let id = match top.get("id") {
@@ -109,14 +81,15 @@ pub fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
             Some(other @ Value::Number(_)) => other.to_string(),
             _ => String::new(),
         };
-        return Ok(Invocation {
+        let record = Record {
+            index: 0,
+            id,
+            group: None,
+            document: Ok(Value::Object(top)),
+        };
+        return Ok(Records {
             source: Source::EventBridge,
-            records: vec![Record {
-                index: 0,
-                id,
-                group: None,
-                document: Ok(Value::Object(top)),
-            }],
+            inner: RecordsInner::Parsed(vec![record].into_iter()),
         });
     }
     let mut keys: Vec<&str> = top.keys().map(String::as_str).take(8).collect();
@@ -177,7 +150,9 @@ impl Iterator for Records {
     }
 }
 
-/// What [`foreign_event_source`] needs from a record, read without building the record.
+impl ExactSizeIterator for Records {}
+
+/// What detecting another trigger needs from a record, read without building the record.
 #[derive(serde::Deserialize)]
 struct SourceProbe {
     #[serde(rename = "eventSource", default)]
@@ -196,19 +171,15 @@ impl<'de> Deserialize<'de> for Present {
     }
 }
 
-/// Like [`parse_invocation`], with the same answers, but an SQS batch's records are turned into
-/// documents lazily: only one record's JSON tree exists at a time while the batch is routed.
+/// Reads an invocation payload: the one reader, whether the runtime or a test made the
+/// [`Payload`]. An SQS batch's records are turned into documents lazily, as they are taken:
+/// only one record's JSON tree exists at a time while the batch is routed.
 pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
-    match payload {
-        Payload::Other(value) => {
-            let invocation = parse_invocation(value)?;
-            Ok(Records {
-                source: invocation.source,
-                inner: RecordsInner::Parsed(invocation.records.into_iter()),
-            })
-        }
-        Payload::Records(raw) => {
-            // Same rule as the eager path: a batch from another trigger is refused before
+    match payload.0 {
+        Shape::Other(value) => other_payload(value),
+        Shape::Records(raw) => {
+            // Another trigger (SNS, S3, DynamoDB streams) also sends `Records`; answering it with
+            // batchItemFailures would silently lose its events, so refuse the invocation before
             // anything is published.
             let foreign = raw.iter().find_map(|text| {
                 let probe = serde_json::from_str::<SourceProbe>(text.get()).ok()?;
@@ -237,6 +208,21 @@ pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// A whole invocation, read: its trigger and every record.
+    #[derive(Debug)]
+    struct Invocation {
+        source: Source,
+        records: Vec<Record>,
+    }
+
+    /// Reads a payload held as a `Value`, as tests hold them.
+    fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
+        read_payload(Payload::from(payload)).map(|records| Invocation {
+            source: records.source,
+            records: records.collect(),
+        })
+    }
 
     fn sample(name: &str) -> Invocation {
         let path = format!("{}/events/{name}", env!("CARGO_MANIFEST_DIR"));
@@ -442,15 +428,48 @@ mod tests {
         assert!(invocation.records.is_empty());
     }
 
-    /// Both paths on the same text: the lazy reader (what the Lambda binary uses) and the eager
-    /// parse of a `Value` (what tests and the CLI use).
+    /// The reference the reader is held against: the whole text as one `Value` (the last of
+    /// duplicate keys wins, `null` is kept), every record through `sqs_record` whole, without
+    /// the reader's field skipping and record-by-record texts.
+    fn reference(text: &str) -> Result<Invocation, PayloadError> {
+        let value: Value = serde_json::from_str(text).unwrap();
+        let Some(Value::Array(records)) = value.get("Records") else {
+            return other_payload(value).map(|records| Invocation {
+                source: records.source,
+                records: records.collect(),
+            });
+        };
+        let foreign = records.iter().find_map(|record| {
+            foreign_source(
+                record
+                    .get("eventSource")
+                    .or_else(|| record.get("EventSource")),
+            )
+        });
+        if let Some(other) = foreign {
+            return Err(PayloadError::Unrecognised(format!(
+                "{EXPECTED}; got Records from {other}"
+            )));
+        }
+        Ok(Invocation {
+            source: Source::Sqs,
+            records: records
+                .iter()
+                .cloned()
+                .enumerate()
+                .map(|(index, record)| sqs_record(index, record))
+                .collect(),
+        })
+    }
+
+    /// Both readings of the same text: the reader (what the Lambda binary uses) and the
+    /// reference.
     type Lazy = Result<(Source, Vec<Record>), PayloadError>;
 
     fn both(text: &str) -> (Lazy, Result<Invocation, PayloadError>) {
         let payload: Payload = serde_json::from_str(text).unwrap();
         let lazy = read_payload(payload).map(|r| (r.source, r.collect::<Vec<_>>()));
-        let eager = parse_invocation(serde_json::from_str(text).unwrap());
-        (lazy, eager)
+        (lazy, reference(text))
     }
 
     fn assert_same(text: &str) {
@@ -460,7 +479,16 @@ mod tests {
                 assert_eq!(records, invocation.records, "{text}");
             }
             (Err(lazy), Err(eager)) => assert_eq!(lazy, eager, "{text}"),
-            (lazy, eager) => panic!("paths disagree on {text}: {lazy:?} vs {eager:?}"),
+            (lazy, eager) => panic!("readings disagree on {text}: {lazy:?} vs {eager:?}"),
+        }
+        // A `Value` holding the same document reads the same.
+        let held = parse_invocation(serde_json::from_str(text).unwrap());
+        match (held, reference(text)) {
+            (Ok(held), Ok(invocation)) => assert_eq!(held.records, invocation.records, "{text}"),
+            (Err(held), Err(eager)) => assert_eq!(held, eager, "{text}"),
+            (held, eager) => {
+                panic!("a held Value reads otherwise on {text}: {held:?} vs {eager:?}")
+            }
         }
     }
 
@@ -480,10 +508,10 @@ mod tests {
     fn the_lazy_reader_keeps_sqs_batches_as_record_texts_and_other_payloads_as_values() {
         let text = sqs_batch_text(&[sqs_record_json("m1", json!("{\"a\":1}"))]);
         let payload: Payload = serde_json::from_str(&text).unwrap();
-        assert!(matches!(&payload, Payload::Records(list) if list.len() == 1));
+        assert!(matches!(&payload.0, Shape::Records(list) if list.len() == 1));
         let payload: Payload =
             serde_json::from_str(r#"{"detail-type":"x","source":"y","detail":{}}"#).unwrap();
-        assert!(matches!(payload, Payload::Other(Value::Object(_))));
+        assert!(matches!(payload.0, Shape::Other(Value::Object(_))));
     }
 
     fn sqs_batch_text(records: &[Value]) -> String {

@@ -9,9 +9,14 @@ use serde_json::{Map, Value};
 /// The invocation payload as the Lambda runtime hands it over, read without building one JSON
 /// tree for the whole batch: a 6 MB SQS batch as a `serde_json::Value` takes about five times its
 /// size in memory, while each record's text kept apart takes about its size, and each record is
-/// parsed into a document only when it is routed ([`read_payload`]).
+/// parsed into a document only when it is routed ([`read_payload`](super::read_payload), the one
+/// reader of a payload).
 #[derive(Debug)]
-pub enum Payload {
+pub struct Payload(pub(super) Shape);
+
+/// What the payload turned out to be.
+#[derive(Debug)]
+pub(super) enum Shape {
     /// A payload with a `Records` array: each record's JSON text, in order.
     Records(Vec<Box<RawValue>>),
     /// Anything else (an EventBridge event is one small document), read as usual.
@@ -19,9 +24,13 @@ pub enum Payload {
 }
 
 impl From<Value> for Payload {
-    /// Callers that already hold a `Value` (tests, the CLI) take the eager path.
+    /// For callers that already hold a `Value` (tests): its text is read as the runtime reads a
+    /// payload, so there is one reader whatever the caller holds.
     fn from(value: Value) -> Self {
-        Payload::Other(value)
+        // A `Value` always serialises, and its text always parses, unless it nests deeper than
+        // serde_json's recursion limit: that one is read as it stands (it cannot be a batch the
+        // runtime would have delivered).
+        serde_json::from_str(&value.to_string()).unwrap_or(Payload(Shape::Other(value)))
     }
 }
 
@@ -29,6 +38,36 @@ impl<'de> Deserialize<'de> for Payload {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         deserializer.deserialize_any(PayloadVisitor)
     }
+}
+
+/// The visits of a scalar: each becomes the same `Value` a `serde_json::Value` would hold,
+/// wrapped by `$wrap`.
+macro_rules! scalar_visits {
+    ($out:ty, $wrap:expr) => {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<$out, E> {
+            Ok($wrap(Value::Bool(v)))
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<$out, E> {
+            Ok($wrap(Value::from(v)))
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<$out, E> {
+            Ok($wrap(Value::from(v)))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<$out, E> {
+            Ok($wrap(Value::from(v)))
+        }
+
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<$out, E> {
+            Ok($wrap(Value::from(v)))
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<$out, E> {
+            Ok($wrap(Value::Null))
+        }
+    };
 }
 
 struct PayloadVisitor;
@@ -51,7 +90,7 @@ impl<'de> Visitor<'de> for PayloadVisitor {
                         other.remove(&key);
                         records = Some(list);
                     }
-                    // Not an array: keep it, so the eager path reports what arrived.
+                    // Not an array: keep it, so the reader reports what arrived.
                     RecordsField::Other(value) => {
                         records = None;
                         other.insert(key, value);
@@ -62,38 +101,16 @@ impl<'de> Visitor<'de> for PayloadVisitor {
             }
         }
         Ok(match records {
-            Some(list) => Payload::Records(list),
-            None => Payload::Other(Value::Object(other)),
+            Some(list) => Payload(Shape::Records(list)),
+            None => Payload(Shape::Other(Value::Object(other))),
         })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Payload, A::Error> {
-        Value::deserialize(SeqAccessDeserializer::new(seq)).map(Payload::Other)
+        Value::deserialize(SeqAccessDeserializer::new(seq)).map(|v| Payload(Shape::Other(v)))
     }
 
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::Bool(v)))
-    }
-
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::from(v)))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Payload, E> {
-        Ok(Payload::Other(Value::Null))
-    }
+    scalar_visits!(Payload, |v| Payload(Shape::Other(v)));
 }
 
 /// The `Records` field: an array kept as one text per record, or anything else as a value.
@@ -124,29 +141,7 @@ impl<'de> Deserialize<'de> for RecordsField {
                 Value::deserialize(MapAccessDeserializer::new(map)).map(RecordsField::Other)
             }
 
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::Bool(v)))
-            }
-
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::from(v)))
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<RecordsField, E> {
-                Ok(RecordsField::Other(Value::Null))
-            }
+            scalar_visits!(RecordsField, RecordsField::Other);
         }
         deserializer.deserialize_any(FieldVisitor)
     }

@@ -8,14 +8,6 @@ use serde_json::{Map, Value};
 use super::{InputError, Record};
 use crate::json::kind;
 
-pub(super) fn foreign_event_source(record: &Value) -> Option<String> {
-    foreign_source(
-        record
-            .get("eventSource")
-            .or_else(|| record.get("EventSource")),
-    )
-}
-
 /// The event source, when it is a string naming another service than SQS.
 pub(super) fn foreign_source(source: Option<&Value>) -> Option<String> {
     let source = source?.as_str()?;

@@ -1,6 +1,6 @@
 //! Routes every sample in `events/` with the sample `rules.yaml`, through the library.
 
-use appsync_bridge::input::{Source, parse_invocation};
+use appsync_bridge::input::{Payload, Record, Source, read_payload};
 use appsync_bridge::limits::{MAX_EVENT_BYTES, is_valid_channel};
 use appsync_bridge::route::{RouteError, route};
 use appsync_bridge::rules::RuleSet;
@@ -16,6 +16,20 @@ enum Want {
     Fails(&'static str),
 }
 use Want::{Channels, Fails};
+
+/// An invocation as the handler reads it: its trigger and every record.
+struct Invocation {
+    source: Source,
+    records: Vec<Record>,
+}
+
+fn read_invocation(payload: Value) -> Invocation {
+    let records = read_payload(Payload::from(payload)).expect("a payload the bridge reads");
+    Invocation {
+        source: records.source,
+        records: records.collect(),
+    }
+}
 
 const ORDER_7: &[&str] = &["/orders/cust-1042/ord-20261122-0007", "/orders/dashboard"];
 
@@ -103,7 +117,7 @@ fn every_sample_event_routes_as_documented() {
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
         let payload: Value =
             serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let invocation = parse_invocation(payload).unwrap();
+        let invocation = read_invocation(payload);
         let (source, wants) = expectations(&name);
         assert_eq!(invocation.source, source, "{name}");
         assert_eq!(invocation.records.len(), wants.len(), "{name}");
@@ -128,7 +142,7 @@ fn every_sample_event_routes_as_documented() {
 #[test]
 fn the_order_status_payload_is_a_typed_projection() {
     let rules = load_rules();
-    let invocation = parse_invocation(sample("eventbridge-order-status.json")).unwrap();
+    let invocation = read_invocation(sample("eventbridge-order-status.json"));
     let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
     assert_eq!(
         routed[0].payload,
@@ -149,7 +163,7 @@ fn the_oversized_poison_record_routes_but_exceeds_the_event_limit() {
     let rules = load_rules();
     let text = std::fs::read_to_string(repo_path("events/sqs-poison.json")).unwrap();
     assert!(text.len() < 300 * 1024, "keep the sample small");
-    let invocation = parse_invocation(serde_json::from_str(&text).unwrap()).unwrap();
+    let invocation = read_invocation(serde_json::from_str(&text).unwrap());
     let routed = route(&rules, invocation.records[3].document.as_ref().unwrap()).unwrap();
     assert!(routed[0].payload.to_string().len() > MAX_EVENT_BYTES);
 }
@@ -159,7 +173,7 @@ fn draft_orders_match_no_rule_through_anything_but() {
     let rules = load_rules();
     let mut payload = sample("eventbridge-order-status.json");
     payload["detail"]["status"] = Value::from("DRAFT");
-    let invocation = parse_invocation(payload).unwrap();
+    let invocation = read_invocation(payload);
     let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
     assert!(routed.is_empty(), "{routed:?}");
 }
