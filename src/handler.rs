@@ -11,7 +11,7 @@ use tokio::time::Instant;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::config::Config;
-use crate::input::{Payload, PayloadError, Source, read_payload};
+use crate::input::{Payload, Source, UnrecognisedPayload, read_payload};
 use crate::metrics::{MetricsSink, emf_lines};
 use crate::publish::send::HttpPublisher;
 use crate::relay::{RelaySettings, relay};
@@ -73,7 +73,7 @@ impl App {
 pub enum HandlerError {
     /// The payload is neither an EventBridge event nor an SQS batch.
     #[error(transparent)]
-    Payload(#[from] PayloadError),
+    Payload(#[from] UnrecognisedPayload),
     /// The EventBridge event (or part of it) was not published; Lambda's async retries and the
     /// on-failure destination take over.
     #[error("event {id} failed: {reasons}")]

@@ -49,29 +49,33 @@ pub enum InputError {
     Malformed(String),
 }
 
-/// The invocation payload is neither an EventBridge event nor an SQS batch.
+/// The invocation payload is neither an EventBridge event nor an SQS batch: says what was
+/// expected and what arrived.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PayloadError {
-    /// Says what was expected and what arrived.
-    #[error("{0}")]
-    Unrecognised(String),
+#[error("{EXPECTED}; got {got}")]
+pub struct UnrecognisedPayload {
+    /// What arrived instead, e.g. `Records from aws:s3` or `an object with hello`.
+    pub got: String,
+}
+
+impl UnrecognisedPayload {
+    fn got(got: impl Into<String>) -> Self {
+        Self { got: got.into() }
+    }
 }
 
 /// What an unrecognised payload is told it should have been.
 const EXPECTED: &str = "expected an EventBridge event (detail-type, source, detail) or an SQS batch (Records with eventSource aws:sqs)";
 
 /// A payload without a `Records` array: one EventBridge event, or what it should have been.
-fn other_payload(payload: Value) -> Result<Records, PayloadError> {
+fn other_payload(payload: Value) -> Result<Records, UnrecognisedPayload> {
     let Value::Object(top) = payload else {
-        return Err(PayloadError::Unrecognised(format!(
-            "{EXPECTED}; got {}",
-            kind(&payload)
-        )));
+        return Err(UnrecognisedPayload::got(kind(&payload)));
     };
     if let Some(records) = top.get("Records") {
         // An array would have been read as a batch ([`Payload`]).
-        return Err(PayloadError::Unrecognised(format!(
-            "{EXPECTED}; got Records that is {}",
+        return Err(UnrecognisedPayload::got(format!(
+            "Records that is {}",
             kind(records)
         )));
     }
@@ -96,8 +100,8 @@ fn other_payload(payload: Value) -> Result<Records, PayloadError> {
     if keys.is_empty() {
         keys.push("no keys");
     }
-    Err(PayloadError::Unrecognised(format!(
-        "{EXPECTED}; got an object with {}",
+    Err(UnrecognisedPayload::got(format!(
+        "an object with {}",
         keys.join(", ")
     )))
 }
@@ -174,7 +178,7 @@ impl<'de> Deserialize<'de> for Present {
 /// Reads an invocation payload: the one reader, whether the runtime or a test made the
 /// [`Payload`]. An SQS batch's records are turned into documents lazily, as they are taken:
 /// only one record's JSON tree exists at a time while the batch is routed.
-pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
+pub fn read_payload(payload: Payload) -> Result<Records, UnrecognisedPayload> {
     match payload.0 {
         Shape::Other(value) => other_payload(value),
         Shape::Records(raw) => {
@@ -192,9 +196,7 @@ pub fn read_payload(payload: Payload) -> Result<Records, PayloadError> {
                 )
             });
             if let Some(other) = foreign {
-                return Err(PayloadError::Unrecognised(format!(
-                    "{EXPECTED}; got Records from {other}"
-                )));
+                return Err(UnrecognisedPayload::got(format!("Records from {other}")));
             }
             Ok(Records {
                 source: Source::Sqs,
@@ -217,7 +219,7 @@ mod tests {
     }
 
     /// Reads a payload held as a `Value`, as tests hold them.
-    fn parse_invocation(payload: Value) -> Result<Invocation, PayloadError> {
+    fn parse_invocation(payload: Value) -> Result<Invocation, UnrecognisedPayload> {
         read_payload(Payload::from(payload)).map(|records| Invocation {
             source: records.source,
             records: records.collect(),
@@ -431,7 +433,7 @@ mod tests {
     /// The reference the reader is held against: the whole text as one `Value` (the last of
     /// duplicate keys wins, `null` is kept), every record through `sqs_record` whole, without
     /// the reader's field skipping and record-by-record texts.
-    fn reference(text: &str) -> Result<Invocation, PayloadError> {
+    fn reference(text: &str) -> Result<Invocation, UnrecognisedPayload> {
         let value: Value = serde_json::from_str(text).unwrap();
         let Some(Value::Array(records)) = value.get("Records") else {
             return other_payload(value).map(|records| Invocation {
@@ -447,9 +449,7 @@ mod tests {
             )
         });
         if let Some(other) = foreign {
-            return Err(PayloadError::Unrecognised(format!(
-                "{EXPECTED}; got Records from {other}"
-            )));
+            return Err(UnrecognisedPayload::got(format!("Records from {other}")));
         }
         Ok(Invocation {
             source: Source::Sqs,
@@ -464,9 +464,9 @@ mod tests {
 
     /// Both readings of the same text: the reader (what the Lambda binary uses) and the
     /// reference.
-    type Lazy = Result<(Source, Vec<Record>), PayloadError>;
+    type Lazy = Result<(Source, Vec<Record>), UnrecognisedPayload>;
 
-    fn both(text: &str) -> (Lazy, Result<Invocation, PayloadError>) {
+    fn both(text: &str) -> (Lazy, Result<Invocation, UnrecognisedPayload>) {
         let payload: Payload = serde_json::from_str(text).unwrap();
         let lazy = read_payload(payload).map(|r| (r.source, r.collect::<Vec<_>>()));
         (lazy, reference(text))
