@@ -6,8 +6,8 @@
 use std::hint::black_box;
 use std::time::SystemTime;
 
-use appsync_bridge::publish::auth::sigv4_headers;
 use appsync_bridge::publish::classify::{EventOutcome, classify};
+use appsync_bridge::publish::sign::sigv4_headers;
 use appsync_bridge::publish::{RawResponse, build};
 use aws_credential_types::Credentials;
 use aws_smithy_runtime_api::client::identity::Identity;

@@ -4,19 +4,21 @@
 //!
 //! - [`batch`]: events → per-channel chunks of at most five, oversized events rejected.
 //! - [`build`]: a chunk → the request body (`{"channel":..,"events":["<json text>",..]}`).
-//! - [`auth`]: SigV4 signing and the header of the API key and token modes.
+//! - [`sign`]: SigV4 signing and the header of the API key and token modes.
+//! - [`credentials`]: IAM credentials from the default chain, kept until shortly before expiry.
 //! - [`send`]: the real [`HttpPublisher`](send::HttpPublisher) (reqwest, one pooled client).
 //! - [`classify`]: a response or transport error → one outcome per event.
 //! - [`retry`]: what to retry (classification) apart from when (backoff).
 //!
-//! Only `auth` and `send` touch the clock, credentials or the network.
+//! Only `sign`, `credentials` and `send` touch the clock, credentials or the network.
 
-pub mod auth;
 pub mod batch;
 pub mod build;
 pub mod classify;
+pub mod credentials;
 pub mod retry;
 pub mod send;
+pub mod sign;
 
 #[cfg(test)]
 pub(crate) mod fake;

@@ -1,14 +1,90 @@
-//! Authorising a publish request: SigV4 for `AWS_IAM` (service `appsync`, protocol notes §3.2 and
-//! §8.4), a static header for the API key and token modes. Signatures, keys and tokens are
-//! returned to the sender only; nothing here logs.
+//! Signing a publish request: SigV4 for `AWS_IAM` (service `appsync`, the exact body bytes
+//! signed; <https://docs.aws.amazon.com/appsync/latest/eventapi/event-api-websocket-protocol.html>),
+//! a static header for the API key and token modes. Signatures, keys and tokens go to the request
+//! only; nothing here logs.
 
 use std::time::SystemTime;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
+use reqwest::header::HeaderValue;
 
+use crate::config::{Auth, Endpoint};
 use crate::publish::SendError;
+use crate::publish::credentials::KeptCredentials;
+
+/// How every request of a publisher is authorised, with what it needs.
+#[derive(Debug)]
+pub(crate) enum RequestAuth {
+    /// SigV4 with credentials kept between requests.
+    Iam(KeptCredentials),
+    /// A static header: `x-api-key` or `authorization`.
+    Header {
+        name: &'static str,
+        /// Marked sensitive ([`Secret`](crate::config::Secret)), so HTTP/2 never puts it in the
+        /// HPACK table and `Debug` hides it.
+        value: HeaderValue,
+    },
+}
+
+impl RequestAuth {
+    /// The authorisation configured by `auth`; IAM credentials load on first use.
+    pub(crate) fn new(auth: &Auth) -> Self {
+        match auth {
+            Auth::AwsIam { region } => {
+                RequestAuth::Iam(KeptCredentials::default_chain(region.clone()))
+            }
+            Auth::ApiKey(key) => RequestAuth::Header {
+                name: "x-api-key",
+                value: key.header_value().clone(),
+            },
+            Auth::Token { token, .. } => RequestAuth::Header {
+                name: "authorization",
+                value: token.header_value().clone(),
+            },
+        }
+    }
+
+    /// IAM signing with `provider` instead of the default chain; `None` for the header modes.
+    pub(crate) fn with_provider(&self, provider: SharedCredentialsProvider) -> Option<Self> {
+        match self {
+            RequestAuth::Iam(kept) => Some(RequestAuth::Iam(KeptCredentials::from_provider(
+                kept.region().to_owned(),
+                provider,
+            ))),
+            RequestAuth::Header { .. } => None,
+        }
+    }
+
+    /// Adds the authorisation of `body`, sent to `endpoint`, to `request`.
+    pub(crate) async fn authorize(
+        &self,
+        mut request: reqwest::RequestBuilder,
+        endpoint: &Endpoint,
+        body: &[u8],
+    ) -> Result<reqwest::RequestBuilder, SendError> {
+        match self {
+            RequestAuth::Iam(kept) => {
+                let identity = kept.identity().await?;
+                let headers = sigv4_headers(
+                    &endpoint.url,
+                    &endpoint.authority,
+                    body,
+                    &identity,
+                    kept.region(),
+                    SystemTime::now(),
+                )?;
+                for (name, value) in headers {
+                    request = request.header(name, value);
+                }
+                Ok(request)
+            }
+            RequestAuth::Header { name, value } => Ok(request.header(*name, value.clone())),
+        }
+    }
+}
 
 /// The content type of every publish body; signed, so it must be sent exactly like this.
 pub const CONTENT_TYPE: &str = "application/json";
@@ -21,7 +97,7 @@ pub const SIGNING_SERVICE: &str = "appsync";
 ///
 /// Signed headers are `content-type;host;x-amz-date[;x-amz-security-token]`; `host` must be
 /// the `Host` the client sends (`authority`, port included). Whether AppSync requires more
-/// signed headers (its own samples also sign `accept`) is UNVERIFIED (protocol notes §9.4).
+/// signed headers (its own samples also sign `accept`) is UNVERIFIED.
 pub fn sigv4_headers(
     url: &str,
     authority: &str,
