@@ -1,0 +1,54 @@
+//! `check`: validates the rules document and prints what it does.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{Exit, config_error, finish, load_rules};
+use crate::config::Lookup;
+
+/// Arguments of `check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The rules document (YAML or JSON); default: BRIDGE_RULES or BRIDGE_RULES_FILE
+    #[arg(long, value_name = "FILE")]
+    pub rules: Option<PathBuf>,
+}
+
+/// `check`: validates the rules and prints what they do.
+pub fn check(
+    args: &CheckArgs,
+    lookup: Lookup<'_>,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> Exit {
+    let (rules, origin) = match load_rules(args.rules.as_deref(), lookup) {
+        Ok(loaded) => loaded,
+        Err(problems) => return config_error(problems, err),
+    };
+    let written = (|| -> io::Result<()> {
+        writeln!(out, "rules document: {origin}")?;
+        let names: Vec<&str> = rules.names().collect();
+        writeln!(out, "rules: {} ({})", rules.len(), names.join(", "))?;
+        writeln!(out, "namespaces: {}", rules.namespaces().join(", "))?;
+        writeln!(out, "channels:")?;
+        let width = names.iter().map(|n| n.len()).max().unwrap_or(0);
+        for rule in rules.rules() {
+            let pattern = if rule.pattern.is_some() {
+                ""
+            } else {
+                "  (no pattern: every event)"
+            };
+            writeln!(
+                out,
+                "  {:width$}  {}{pattern}",
+                rule.name,
+                rule.channel.source()
+            )?;
+        }
+        writeln!(out, "unmatched: {}", rules.unmatched.as_str())?;
+        writeln!(out, "ok")
+    })();
+    finish(written, Exit::Ok, err)
+}

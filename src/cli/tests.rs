@@ -1,0 +1,168 @@
+//! The CLI's tests: every command run through `run_with`, as a user would type it.
+
+use std::path::PathBuf;
+
+use super::*;
+use crate::config::RULES_VAR;
+
+const RULES: &str = "rules:\n  - name: orders\n    pattern: { source: [shop.orders] }\n    channel: /orders/{detail.customerId}\n";
+
+fn write_file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn run_args(args: &[&str], lookup: Lookup<'_>) -> (Exit, String, String) {
+    let mut out = Vec::new();
+    let mut err = Vec::new();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let exit = runtime.block_on(run_with(
+        std::iter::once("appsync-bridge").chain(args.iter().copied()),
+        lookup,
+        &mut out,
+        &mut err,
+    ));
+    (
+        exit,
+        String::from_utf8(out).unwrap(),
+        String::from_utf8(err).unwrap(),
+    )
+}
+
+fn no_env(_: &str) -> Option<String> {
+    None
+}
+
+/// `route <event> --rules <RULES>` with both written to a temporary directory.
+fn route_event(event_json: &str) -> (Exit, String, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(dir.path(), "rules.yaml", RULES);
+    let event = write_file(dir.path(), "event.json", event_json);
+    run_args(
+        &[
+            "route",
+            event.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+        &no_env,
+    )
+}
+
+#[test]
+fn check_summarises_rules_from_the_environment() {
+    let env = |name: &str| (name == RULES_VAR).then(|| RULES.to_owned());
+    let (exit, out, _) = run_args(&["check"], &env);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.contains("rules document: BRIDGE_RULES"), "{out}");
+    assert!(out.contains("rules: 1 (orders)"), "{out}");
+    assert!(out.contains("namespaces: orders"), "{out}");
+    assert!(out.contains("/orders/{detail.customerId}"), "{out}");
+    assert!(out.contains("unmatched: drop"), "{out}");
+}
+
+#[test]
+fn check_reports_every_problem_and_exits_two() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(
+        dir.path(),
+        "bad.yaml",
+        "rules:\n  - name: a\n    channel: /{x}/y\n  - name: a\n    channel: /n/z\n    extra: 1\n",
+    );
+    let (exit, _, err) = run_args(&["check", "--rules", rules.to_str().unwrap()], &no_env);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("3 problems"), "{err}");
+    assert!(err.contains("rules[0] (a).channel"), "{err}");
+    assert!(err.contains("rules[1] (a).name"), "{err}");
+    assert!(err.contains("rules[1] (a).extra"), "{err}");
+}
+
+#[test]
+fn check_without_rules_is_a_configuration_error() {
+    let (exit, _, err) = run_args(&["check"], &no_env);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("neither is set"), "{err}");
+}
+
+#[test]
+fn route_prints_channels_and_payloads_per_record() {
+    let (exit, out, _) = route_event(
+        r#"{"id":"e-1","source":"shop.orders","detail-type":"X","detail":{"customerId":"c-9"}}"#,
+    );
+    assert_eq!(exit, Exit::Ok, "{out}");
+    assert!(out.contains("record 0 id=e-1"), "{out}");
+    assert!(out.contains("orders -> /orders/c-9"), "{out}");
+    assert!(out.contains(r#"{"customerId":"c-9"}"#), "{out}");
+    assert!(
+        out.contains("summary: 1 record, 1 routed (1 event), 0 unmatched, 0 failed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn route_exits_one_when_a_record_fails() {
+    let (exit, out, _) = route_event(
+        r#"{"Records":[
+            {"messageId":"m-1","eventSource":"aws:sqs","body":"{\"source\":\"shop.orders\",\"detail-type\":\"X\",\"detail\":{\"customerId\":\"a/b\"}}"},
+            {"messageId":"m-2","eventSource":"aws:sqs","body":"hello"},
+            {"eventSource":"aws:sqs","body":"{}"}
+        ]}"#,
+    );
+    assert_eq!(exit, Exit::Failed, "{out}");
+    assert!(out.contains("error: rule orders: channel segment"), "{out}");
+    assert!(
+        out.contains("record 1 id=m-2\n  unmatched: dropped"),
+        "{out}"
+    );
+    assert!(
+        out.contains(
+            "record 2 id=(none)\n  error: record is not an sqs message: messageId is missing"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("3 records, 0 routed (0 events), 1 unmatched, 2 failed"),
+        "{out}"
+    );
+}
+
+#[test]
+fn route_refuses_a_payload_of_another_shape_with_exit_one() {
+    let (exit, _, err) = route_event(r#"{"hello":"world"}"#);
+    assert_eq!(exit, Exit::Failed);
+    assert!(err.contains("expected an EventBridge event"), "{err}");
+}
+
+#[test]
+fn route_with_an_unreadable_event_file_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(dir.path(), "rules.yaml", RULES);
+    let not_json = write_file(dir.path(), "event.json", "nope");
+    for event in [not_json, dir.path().join("missing.json")] {
+        let (exit, _, err) = run_args(
+            &[
+                "route",
+                event.to_str().unwrap(),
+                "--rules",
+                rules.to_str().unwrap(),
+            ],
+            &no_env,
+        );
+        assert_eq!(exit, Exit::Usage, "{err}");
+    }
+}
+
+#[test]
+fn help_goes_to_stdout_and_bad_arguments_exit_two() {
+    let (exit, out, _) = run_args(&["--help"], &no_env);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.contains("check") && out.contains("route"), "{out}");
+    let (exit, _, err) = run_args(&["route"], &no_env);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("EVENT_FILE"), "{err}");
+    let (exit, _, _) = run_args(&["frobnicate"], &no_env);
+    assert_eq!(exit, Exit::Usage);
+}
