@@ -77,7 +77,10 @@ impl Config {
 /// One draw per request decides the request's fate: with probability `throttle` it is answered
 /// 429, with probability `server_error` 500 (so `throttle + server_error` should not exceed 1);
 /// otherwise its events are accepted, each failing on its own with probability `event_failure`,
-/// and then with probability `drop_response` no answer is ever sent.
+/// then with probability `drop_response` no answer is ever sent, and otherwise with probability
+/// `malformed_response` the 200 body is garbled (its [`Malformed`] shape drawn too). The
+/// malformed draws are only made when `malformed_response` is above 0, so a seed gives the same
+/// sequence it gave before the setting existed.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Faults {
@@ -89,6 +92,9 @@ pub struct Faults {
     pub event_failure: f64,
     /// Probability the events are accepted and fanned out but no response is ever sent.
     pub drop_response: f64,
+    /// Probability that an accepted request's 200 body is malformed (a proxy garbling AppSync's
+    /// answer): the events are accepted and fanned out, but the body does not confirm them.
+    pub malformed_response: f64,
     /// Delay added before every publish request is handled.
     pub latency_ms: u64,
 }
@@ -101,6 +107,7 @@ impl Faults {
             &mut self.server_error,
             &mut self.event_failure,
             &mut self.drop_response,
+            &mut self.malformed_response,
         ] {
             *p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
         }
@@ -122,19 +129,89 @@ pub enum Scripted {
     DropResponse,
     /// Wait this long, then handle the request normally.
     Delay(Duration),
+    /// Accept and fan out every event, then answer 200 with a body of this shape, as a proxy
+    /// garbling AppSync's answer would leave it: the client cannot tell what was confirmed.
+    Malformed(Malformed),
+    /// Answer a well-formed 200 in which the events at these indices appear in neither
+    /// `successful` nor `failed` and are not fanned out (what a filtering `onPublish` handler
+    /// answers); the others are accepted normally.
+    Unlisted(Vec<usize>),
+    /// Answer this status with `{"errors":[{"errorType","message"}]}`; nothing is accepted. What a
+    /// handler's `util.error` (403) or `util.unauthorized` (401) looks like to the publisher.
+    Error {
+        status: u16,
+        error_type: String,
+        message: String,
+    },
+}
+
+/// The shapes of a malformed 200 body ([`Scripted::Malformed`], [`Faults::malformed_response`]).
+/// In every shape the events were accepted and fanned out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Malformed {
+    /// Not JSON at all: `<html>ok</html>` (`content-type: text/html`).
+    NotJson,
+    /// `{}`: JSON, but no `successful` array.
+    EmptyObject,
+    /// The real body cut in half.
+    Truncated,
+    /// The real body with the first `successful[]` index replaced by the number of events
+    /// (out of range), so one accepted event goes unconfirmed.
+    IndexOutOfRange,
+    /// The real body with the first `successful[]` entry listed twice (same index).
+    RepeatedIndex,
+}
+
+impl Malformed {
+    /// Every shape, in the order a random draw picks from.
+    pub const ALL: [Malformed; 5] = [
+        Malformed::NotJson,
+        Malformed::EmptyObject,
+        Malformed::Truncated,
+        Malformed::IndexOutOfRange,
+        Malformed::RepeatedIndex,
+    ];
 }
 
 /// The JSON form of [`Scripted`] accepted by `POST /_local/faults` (`{"script":[...]}`):
 /// `{"status":429}`, `{"fail_events":{"indices":[0],"code":500}}`, `"hang"`,
-/// `"drop_response"`, `{"delay_ms":250}`.
+/// `"drop_response"`, `{"delay_ms":250}`, `{"malformed":"truncated"}`, `{"unlisted":[1]}`,
+/// `{"error":{"status":403,"error_type":"BadRequestException","message":"rejected by handler"}}`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum ScriptedSpec {
     Status(u16),
-    FailEvents { indices: Vec<usize>, code: u16 },
+    FailEvents {
+        indices: Vec<usize>,
+        code: u16,
+    },
     Hang,
     DropResponse,
     DelayMs(u64),
+    Malformed(Malformed),
+    Unlisted(Vec<usize>),
+    Error {
+        status: u16,
+        error_type: String,
+        message: String,
+    },
+}
+
+impl ScriptedSpec {
+    /// Refuses what cannot be answered: a status outside HTTP's `100..=999` range.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            ScriptedSpec::Status(status) | ScriptedSpec::Error { status, .. }
+                if !(100..=999).contains(status) =>
+            {
+                Err(format!(
+                    "status {status} is not an http status (100 to 999)"
+                ))
+            }
+            _ => Ok(()),
+        }
+    }
 }
 
 impl From<ScriptedSpec> for Scripted {
@@ -145,6 +222,17 @@ impl From<ScriptedSpec> for Scripted {
             ScriptedSpec::Hang => Scripted::Hang,
             ScriptedSpec::DropResponse => Scripted::DropResponse,
             ScriptedSpec::DelayMs(ms) => Scripted::Delay(Duration::from_millis(ms)),
+            ScriptedSpec::Malformed(shape) => Scripted::Malformed(shape),
+            ScriptedSpec::Unlisted(indices) => Scripted::Unlisted(indices),
+            ScriptedSpec::Error {
+                status,
+                error_type,
+                message,
+            } => Scripted::Error {
+                status,
+                error_type,
+                message,
+            },
         }
     }
 }
@@ -182,6 +270,7 @@ mod tests {
             server_error: -1.0,
             event_failure: f64::NAN,
             drop_response: 0.25,
+            malformed_response: 7.0,
             latency_ms: 5,
         }
         .sanitized();
@@ -189,6 +278,7 @@ mod tests {
         assert_eq!(faults.server_error, 0.0);
         assert_eq!(faults.event_failure, 0.0);
         assert_eq!(faults.drop_response, 0.25);
+        assert_eq!(faults.malformed_response, 1.0);
     }
 
     #[test]
@@ -211,6 +301,36 @@ mod tests {
                 Scripted::Delay(Duration::from_millis(7)),
             ]
         );
+    }
+
+    #[test]
+    fn the_malformed_unlisted_and_error_specs_parse_from_their_json_forms() {
+        let specs: Vec<ScriptedSpec> = serde_json::from_str(
+            r#"[{"malformed":"not_json"},{"malformed":"empty_object"},{"malformed":"truncated"},
+                {"malformed":"index_out_of_range"},{"malformed":"repeated_index"},{"unlisted":[1]},
+                {"error":{"status":403,"error_type":"BadRequestException","message":"rejected by handler"}}]"#,
+        )
+        .unwrap();
+        let scripted: Vec<Scripted> = specs.into_iter().map(Scripted::from).collect();
+        let mut expected: Vec<Scripted> = Malformed::ALL.map(Scripted::Malformed).to_vec();
+        expected.push(Scripted::Unlisted(vec![1]));
+        expected.push(Scripted::Error {
+            status: 403,
+            error_type: "BadRequestException".into(),
+            message: "rejected by handler".into(),
+        });
+        assert_eq!(scripted, expected);
+    }
+
+    #[test]
+    fn a_spec_with_a_status_outside_http_is_refused_with_a_reason() {
+        let bad: ScriptedSpec =
+            serde_json::from_str(r#"{"error":{"status":42,"error_type":"X","message":"m"}}"#)
+                .unwrap();
+        assert!(bad.check().unwrap_err().contains("42"));
+        assert!(ScriptedSpec::Status(1000).check().is_err());
+        assert!(ScriptedSpec::Status(403).check().is_ok());
+        assert!(serde_json::from_str::<ScriptedSpec>(r#"{"malformed":"garbled"}"#).is_err());
     }
 
     #[test]

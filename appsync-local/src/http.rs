@@ -12,9 +12,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tracing::{info, warn};
 
+use crate::auth::AuthOutcome;
 use crate::config::{Faults, Scripted, ScriptedSpec};
-use crate::publish::{self, ApiError, RawPublish};
-use crate::state::{self, AppState, PublishRequest, Roll};
+use crate::malformed::{self, MalformedBody};
+use crate::publish::{self, ApiError, PublishResult, RawPublish};
+use crate::state::{self, AppState, Fate, PublishRequest, Roll};
 
 /// Largest publish body read: five events of 240 KB, each possibly doubled by JSON string
 /// escaping, plus the envelope. The real limit for a whole request is UNVERIFIED.
@@ -77,17 +79,15 @@ pub async fn publish(
     }
 
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
-    let bytes = match bytes {
-        Ok(bytes) => bytes,
-        Err(_) => {
-            let error = ApiError::too_large(format!(
-                "request body is over the limit of {MAX_BODY_BYTES} bytes"
-            ));
-            let auth = state
-                .auth()
-                .check(method.as_str(), &uri, &headers, &[], SystemTime::now());
-            return finish(&state, arrival, RawPublish::default(), auth, Err(error));
-        }
+    let Ok(bytes) = bytes else {
+        let error = ApiError::too_large(format!(
+            "request body is over the limit of {MAX_BODY_BYTES} bytes"
+        ));
+        let auth = state
+            .auth()
+            .check(method.as_str(), &uri, &headers, &[], SystemTime::now());
+        let exchange = Exchange::new(&state, arrival, RawPublish::default(), auth);
+        return exchange.answer(Answer::Error(error));
     };
     let auth = state
         .auth()
@@ -97,102 +97,157 @@ pub async fn publish(
         .as_ref()
         .map(RawPublish::from_value)
         .unwrap_or_default();
+    let exchange = Exchange::new(&state, arrival, raw, auth);
 
     match scripted {
         Some(Scripted::Status(status)) => {
-            return finish(
-                &state,
-                arrival,
-                raw,
-                auth,
-                Err(ApiError::for_status(status)),
-            );
+            return exchange.answer(Answer::Error(ApiError::for_status(status)));
         }
-        Some(Scripted::Hang) => return never_answer(&state, arrival, raw, auth, 0).await,
+        Some(Scripted::Error {
+            status,
+            error_type,
+            message,
+        }) => {
+            let error = ApiError::new(status, &error_type, message);
+            return exchange.answer(Answer::Error(error));
+        }
+        Some(Scripted::Hang) => return exchange.never_answer(0).await,
         _ => {}
     }
-    if !auth.is_allowed() {
-        return finish(&state, arrival, raw, auth, Err(ApiError::unauthorized()));
+    if !exchange.auth.is_allowed() {
+        return exchange.answer(Answer::Error(ApiError::unauthorized()));
     }
     let Ok(body) = parsed else {
-        return finish(
-            &state,
-            arrival,
-            raw,
-            auth,
-            Err(ApiError::bad_request("Request body is not valid JSON")),
-        );
+        let error = ApiError::bad_request("Request body is not valid JSON");
+        return exchange.answer(Answer::Error(error));
     };
     let valid = match publish::validate(&body, state.namespaces()) {
         Ok(valid) => valid,
-        Err(error) => return finish(&state, arrival, raw, auth, Err(error)),
+        Err(error) => return exchange.answer(Answer::Error(error)),
     };
 
-    let (failed, code, drop_response) = match scripted {
-        Some(Scripted::FailEvents { indices, code }) => (indices, code, false),
-        Some(Scripted::DropResponse) => (Vec::new(), 0, true),
-        _ => match state.roll(valid.events.len()) {
+    let events = valid.events.len();
+    let (fates, drop_response, malformed) = match scripted {
+        Some(Scripted::FailEvents { indices, code }) => {
+            (Fate::plan(valid.events, &indices, code, &[]), false, None)
+        }
+        Some(Scripted::DropResponse) => (Fate::plan(valid.events, &[], 0, &[]), true, None),
+        Some(Scripted::Malformed(shape)) => {
+            (Fate::plan(valid.events, &[], 0, &[]), false, Some(shape))
+        }
+        Some(Scripted::Unlisted(indices)) => {
+            (Fate::plan(valid.events, &[], 0, &indices), false, None)
+        }
+        _ => match state.roll(events) {
             Roll::Fail(status) => {
-                return finish(
-                    &state,
-                    arrival,
-                    raw,
-                    auth,
-                    Err(ApiError::for_status(status)),
-                );
+                return exchange.answer(Answer::Error(ApiError::for_status(status)));
             }
             Roll::Accept {
                 failed,
                 drop_response,
-            } => (failed, state::EVENT_FAILURE_CODE, drop_response),
+                malformed,
+            } => (
+                Fate::plan(valid.events, &failed, state::EVENT_FAILURE_CODE, &[]),
+                drop_response,
+                malformed,
+            ),
         },
     };
-    let result = state.accept(&valid.channel, valid.events, &failed, code);
+    let result = state.accept(&valid.channel, fates);
     if drop_response {
-        info!(channel = %raw.channel, "publish response dropped by fault injection");
-        return never_answer(&state, arrival, raw, auth, 200).await;
+        info!(channel = %exchange.raw.channel, "publish response dropped by fault injection");
+        return exchange.never_answer(200).await;
     }
-    let body = serde_json::to_value(&result).unwrap_or_else(|_| json!({}));
-    finish(&state, arrival, raw, auth, Ok(body))
+    match malformed {
+        Some(shape) => {
+            info!(channel = %exchange.raw.channel, ?shape, "publish response garbled by fault injection");
+            exchange.answer(Answer::Garbled(malformed::body(shape, &result, events)))
+        }
+        None => exchange.answer(Answer::Ok(result)),
+    }
 }
 
-/// Records the request (with the status it would have had: 0 when nothing was accepted) and holds
-/// the response until the server shuts down, as a hung or dropped AppSync response looks to a client.
-async fn never_answer(
-    state: &AppState,
-    arrival: u64,
-    raw: RawPublish,
-    auth: crate::auth::AuthOutcome,
-    status: u16,
-) -> Response {
-    record(state, arrival, raw, auth, status);
-    state::shutting_down(state.shutdown_receiver()).await;
-    StatusCode::SERVICE_UNAVAILABLE.into_response()
+/// How a publish request is answered.
+enum Answer {
+    /// 200 with AppSync's `{successful, failed}`.
+    Ok(PublishResult),
+    /// 200 with a garbled body (fault injection).
+    Garbled(MalformedBody),
+    /// The error's status and AppSync's error body.
+    Error(ApiError),
 }
 
-/// Logs one line for the request and keeps it in the request log with the status it got.
-fn record(
-    state: &AppState,
+/// One publish request on its way to its answer: what is logged and recorded about it.
+struct Exchange<'a> {
+    state: &'a AppState,
     arrival: u64,
     raw: RawPublish,
-    auth: crate::auth::AuthOutcome,
-    status: u16,
-) {
-    log_publish(&raw, status, &auth);
-    state.record_request(
-        arrival,
-        PublishRequest {
-            channel: raw.channel,
-            events: raw.events,
-            status,
+    auth: AuthOutcome,
+}
+
+impl<'a> Exchange<'a> {
+    fn new(state: &'a AppState, arrival: u64, raw: RawPublish, auth: AuthOutcome) -> Self {
+        Self {
+            state,
+            arrival,
+            raw,
             auth,
-        },
-    );
+        }
+    }
+
+    /// Logs and records the request, then answers it.
+    fn answer(self, answer: Answer) -> Response {
+        let status = match &answer {
+            Answer::Ok(_) | Answer::Garbled(_) => 200,
+            Answer::Error(e) => e.status,
+        };
+        self.record(status);
+        match answer {
+            Answer::Ok(result) => (StatusCode::OK, Json(result)).into_response(),
+            Answer::Garbled(body) => (
+                StatusCode::OK,
+                [(axum::http::header::CONTENT_TYPE, body.content_type)],
+                body.text,
+            )
+                .into_response(),
+            Answer::Error(error) => error_response(&error),
+        }
+    }
+
+    /// Records the request (with the status it would have had: 0 when nothing was accepted) and
+    /// holds the response until the server shuts down, as a hung or dropped AppSync response
+    /// looks to a client.
+    async fn never_answer(self, status: u16) -> Response {
+        let state = self.state.clone();
+        self.record(status);
+        state::shutting_down(state.shutdown_receiver()).await;
+        StatusCode::SERVICE_UNAVAILABLE.into_response()
+    }
+
+    /// Logs one line for the request and keeps it in the request log with the status it got.
+    fn record(self, status: u16) {
+        let Exchange {
+            state,
+            arrival,
+            raw,
+            auth,
+        } = self;
+        log_publish(&raw, status, &auth);
+        state.record_request(
+            arrival,
+            PublishRequest {
+                channel: raw.channel,
+                events: raw.events,
+                status,
+                auth,
+            },
+        );
+    }
 }
 
-fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
+fn log_publish(raw: &RawPublish, status: u16, auth: &AuthOutcome) {
     match auth {
-        crate::auth::AuthOutcome::Denied { reason } => warn!(
+        AuthOutcome::Denied { reason } => warn!(
             channel = %raw.channel,
             events = raw.events.len(),
             status,
@@ -207,25 +262,6 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &crate::auth::AuthOutcome) {
             auth = %auth.mode(),
             "publish"
         ),
-    }
-}
-
-/// Logs and records the request, then answers it.
-fn finish(
-    state: &AppState,
-    arrival: u64,
-    raw: RawPublish,
-    auth: crate::auth::AuthOutcome,
-    outcome: Result<Value, ApiError>,
-) -> Response {
-    let status = match &outcome {
-        Ok(_) => 200,
-        Err(e) => e.status,
-    };
-    record(state, arrival, raw, auth, status);
-    match outcome {
-        Ok(body) => (StatusCode::OK, Json(body)).into_response(),
-        Err(error) => error_response(&error),
     }
 }
 
@@ -285,7 +321,13 @@ pub async fn get_faults(State(state): State<AppState>) -> Response {
 /// replaces the queue of scripted outcomes.
 pub async fn set_faults(State(state): State<AppState>, Json(body): Json<Value>) -> Response {
     if let Some(script) = body.get("script") {
-        return match serde_json::from_value::<Vec<ScriptedSpec>>(script.clone()) {
+        let specs = serde_json::from_value::<Vec<ScriptedSpec>>(script.clone())
+            .map_err(|e| e.to_string())
+            .and_then(|specs| {
+                specs.iter().try_for_each(ScriptedSpec::check)?;
+                Ok(specs)
+            });
+        return match specs {
             Ok(specs) => {
                 let count = specs.len();
                 state.replace_script(specs.into_iter().map(Scripted::from));
@@ -303,6 +345,7 @@ pub async fn set_faults(State(state): State<AppState>, Json(body): Json<Value>) 
                 server_error = faults.server_error,
                 event_failure = faults.event_failure,
                 drop_response = faults.drop_response,
+                malformed_response = faults.malformed_response,
                 latency_ms = faults.latency_ms,
                 "faults set"
             );

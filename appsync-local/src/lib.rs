@@ -9,6 +9,7 @@
 //! - [`publish`]: the publish contract shared by HTTP and WebSocket, and AppSync's shapes.
 //! - [`state`]: faults and their seeded RNG, the request and event logs, the fan-out.
 //! - [`http`]: `POST /event` and the `/_local/` control endpoints.
+//! - `malformed`: the garbled 200 bodies of [`Malformed`] faults.
 //! - [`realtime`]: `GET /event/realtime`, the WebSocket protocol.
 //! - [`server`]: [`router`], [`serve`], [`start`] and the [`Server`] handle.
 //!
@@ -25,6 +26,7 @@ pub mod auth;
 pub mod channel;
 pub mod config;
 pub mod http;
+mod malformed;
 pub mod publish;
 pub mod realtime;
 pub mod server;
@@ -32,6 +34,6 @@ pub mod sigv4;
 pub mod state;
 
 pub use auth::AuthOutcome;
-pub use config::{Config, Faults, Scripted};
+pub use config::{Config, Faults, Malformed, Scripted};
 pub use server::{Server, router, serve, start};
 pub use state::{AcceptedEvent, AppState, PublishRequest};

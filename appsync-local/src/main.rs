@@ -46,6 +46,10 @@ struct Args {
     /// Probability an HTTP publish is accepted but never answered.
     #[arg(long, default_value_t = 0.0)]
     drop_response: f64,
+    /// Probability an accepted HTTP publish is answered 200 with a malformed body (not JSON, `{}`,
+    /// truncated, an index out of range or repeated); its events are accepted and fanned out.
+    #[arg(long, default_value_t = 0.0)]
+    malformed_response: f64,
     /// Milliseconds added before every HTTP publish is handled.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -87,6 +91,7 @@ impl Args {
                 server_error: self.server_error,
                 event_failure: self.event_failure,
                 drop_response: self.drop_response,
+                malformed_response: self.malformed_response,
                 latency_ms: self.latency_ms,
             },
             seed: self.seed,

@@ -22,7 +22,7 @@ use tracing::{info, warn};
 use crate::auth::{AuthOutcome, headers_from_object};
 use crate::channel::{ChannelError, ChannelPath};
 use crate::publish::{self, ApiError};
-use crate::state::{self, AppState, Delivery};
+use crate::state::{self, AppState, Delivery, Fate};
 
 /// The subprotocol AppSync Events clients request; the server selects it in the 101 answer
 /// (UNVERIFIED on AWS, but the only sensible choice for browser clients).
@@ -347,7 +347,9 @@ impl Connection {
             };
         let events = valid.events.len();
         // Faults and scripted outcomes apply to HTTP publish only.
-        let result = self.state.accept(&valid.channel, valid.events, &[], 0);
+        let result = self
+            .state
+            .accept(&valid.channel, Fate::plan(valid.events, &[], 0, &[]));
         info!(connection = self.id, id, channel = %valid.channel, events, auth = %auth.mode(), "websocket publish");
         json!({
             "type": "publish_success",

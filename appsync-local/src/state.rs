@@ -15,7 +15,7 @@ use tokio::sync::{Notify, broadcast, watch};
 
 use crate::auth::{AuthOutcome, Authenticator};
 use crate::channel::ChannelPath;
-use crate::config::{Config, Faults, Scripted};
+use crate::config::{Config, Faults, Malformed, Scripted};
 use crate::publish::{Failed, PublishResult, Successful};
 
 /// Largest accepted [`Config::subscriber_buffer`]; larger values are lowered to it.
@@ -68,11 +68,56 @@ pub(crate) struct Delivery {
 pub(crate) enum Roll {
     /// Answer this status, accept nothing.
     Fail(u16),
-    /// Accept, failing these event indices; maybe drop the response.
+    /// Accept, failing these event indices; maybe drop the response or garble its body.
     Accept {
         failed: Vec<usize>,
         drop_response: bool,
+        malformed: Option<Malformed>,
     },
+}
+
+/// What becomes of one event of a publish that passed auth and validation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// Accepted: logged, fanned out with this JSON text, listed in `successful[]`.
+    Deliver(String),
+    /// Listed in `failed[]` with this code and message; not fanned out.
+    Fail { code: u16, message: String },
+    /// In neither list and not fanned out (what a filtering `onPublish` handler leaves).
+    Unlisted,
+}
+
+impl Fate {
+    /// Every event delivered, except those in `failed` (a `failed[]` entry with `code`) and those
+    /// in `unlisted`.
+    pub(crate) fn plan(
+        events: Vec<String>,
+        failed: &[usize],
+        code: u16,
+        unlisted: &[usize],
+    ) -> Vec<Fate> {
+        events
+            .into_iter()
+            .enumerate()
+            .map(|(index, event)| {
+                if unlisted.contains(&index) {
+                    Fate::Unlisted
+                } else if failed.contains(&index) {
+                    let message = if code == EVENT_FAILURE_CODE {
+                        EVENT_FAILURE_MESSAGE
+                    } else {
+                        "Event failed"
+                    };
+                    Fate::Fail {
+                        code,
+                        message: message.to_owned(),
+                    }
+                } else {
+                    Fate::Deliver(event)
+                }
+            })
+            .collect()
+    }
 }
 
 struct FaultState {
@@ -214,7 +259,8 @@ impl AppState {
     }
 
     /// Draws this request's random fate: one draw for throttle / server error, one per event
-    /// for `event_failure`, one for `drop_response`.
+    /// for `event_failure`, one for `drop_response`, and (only when `malformed_response` is above
+    /// 0, so older seeds replay unchanged) one for `malformed_response` plus one for its shape.
     pub(crate) fn roll(&self, events: usize) -> Roll {
         let mut state = lock(&self.inner.faults);
         let faults = state.faults.clone();
@@ -229,38 +275,39 @@ impl AppState {
             .filter(|_| state.rng.f64() < faults.event_failure)
             .collect();
         let drop_response = state.rng.f64() < faults.drop_response;
+        let malformed =
+            if faults.malformed_response > 0.0 && state.rng.f64() < faults.malformed_response {
+                Some(Malformed::ALL[state.rng.usize(..Malformed::ALL.len())])
+            } else {
+                None
+            };
         Roll::Accept {
             failed,
             drop_response,
+            malformed,
         }
     }
 
-    /// Accepts the events not listed in `failed` (which get `failed[]` entries with `code`),
-    /// logs them and fans them out to subscribers.
-    pub(crate) fn accept(
-        &self,
-        channel: &ChannelPath,
-        events: Vec<String>,
-        failed: &[usize],
-        code: u16,
-    ) -> PublishResult {
+    /// Carries out each event's [`Fate`]: delivered events are numbered, logged and fanned out
+    /// to subscribers; failed ones get `failed[]` entries; unlisted ones leave no trace.
+    pub(crate) fn accept(&self, channel: &ChannelPath, fates: Vec<Fate>) -> PublishResult {
         let mut result = PublishResult::default();
         let channel_text = channel.to_string();
         {
             let mut log = lock(&self.inner.log);
-            for (index, event) in events.into_iter().enumerate() {
+            for (index, fate) in fates.into_iter().enumerate() {
+                let event = match fate {
+                    Fate::Deliver(event) => event,
+                    Fate::Fail { code, message } => {
+                        let identifier = uuid::Uuid::new_v4().to_string();
+                        result
+                            .failed
+                            .push(Failed::new(identifier, index, code, &message));
+                        continue;
+                    }
+                    Fate::Unlisted => continue,
+                };
                 let identifier = uuid::Uuid::new_v4().to_string();
-                if failed.contains(&index) {
-                    let message = if code == EVENT_FAILURE_CODE {
-                        EVENT_FAILURE_MESSAGE
-                    } else {
-                        "Event failed"
-                    };
-                    result
-                        .failed
-                        .push(Failed::new(identifier, index, code, message));
-                    continue;
-                }
                 log.seq += 1;
                 log.accepted_total += 1;
                 let seq = log.seq;
@@ -394,6 +441,7 @@ mod tests {
             server_error: 0.2,
             event_failure: 0.1,
             drop_response: 0.1,
+            malformed_response: 0.2,
             latency_ms: 0,
         };
         let config = Config {
@@ -407,6 +455,13 @@ mod tests {
         let rolls_b: Vec<Roll> = (0..50).map(|_| b.roll(5)).collect();
         assert_eq!(rolls_a, rolls_b);
         assert!(rolls_a.contains(&Roll::Fail(429)));
+        assert!(rolls_a.iter().any(|r| matches!(
+            r,
+            Roll::Accept {
+                malformed: Some(_),
+                ..
+            }
+        )));
     }
 
     #[test]
@@ -441,7 +496,8 @@ mod tests {
                 state.roll(5),
                 Roll::Accept {
                     failed: vec![],
-                    drop_response: false
+                    drop_response: false,
+                    malformed: None,
                 }
             );
         }
@@ -452,9 +508,7 @@ mod tests {
         let state = AppState::new(Config::default());
         let result = state.accept(
             &channel(),
-            vec!["1".into(), "2".into(), "3".into()],
-            &[1],
-            503,
+            Fate::plan(vec!["1".into(), "2".into(), "3".into()], &[1], 503, &[]),
         );
         assert_eq!(
             result
@@ -479,13 +533,48 @@ mod tests {
     }
 
     #[test]
+    fn unlisted_events_are_in_neither_list_and_not_delivered() {
+        let state = AppState::new(Config::default());
+        let events = vec!["1".into(), "2".into(), "3".into()];
+        let result = state.accept(&channel(), Fate::plan(events, &[2], 500, &[1]));
+        let indices: Vec<usize> = result.successful.iter().map(|s| s.index).collect();
+        assert_eq!(indices, vec![0]);
+        assert_eq!(result.failed.len(), 1);
+        assert_eq!(result.failed[0].index, 2);
+        let delivered: Vec<String> = state.accepted().into_iter().map(|e| e.event).collect();
+        assert_eq!(delivered, vec!["1"]);
+    }
+
+    #[test]
+    fn malformed_responses_follow_the_configured_rate_and_draw_every_shape() {
+        let state = AppState::new(Config {
+            faults: Faults {
+                malformed_response: 0.5,
+                ..Faults::default()
+            },
+            ..Config::default()
+        });
+        let shapes: Vec<Malformed> = (0..1000)
+            .filter_map(|_| match state.roll(1) {
+                Roll::Accept { malformed, .. } => malformed,
+                Roll::Fail(_) => None,
+            })
+            .collect();
+        // ±5 standard deviations around 500.
+        assert!((420..=580).contains(&shapes.len()), "{}", shapes.len());
+        for shape in Malformed::ALL {
+            assert!(shapes.contains(&shape), "{shape:?} never drawn");
+        }
+    }
+
+    #[test]
     fn history_is_bounded_but_the_total_keeps_counting() {
         let state = AppState::new(Config {
             history: 2,
             ..Config::default()
         });
         for i in 0..5 {
-            state.accept(&channel(), vec![i.to_string()], &[], 500);
+            state.accept(&channel(), Fate::plan(vec![i.to_string()], &[], 500, &[]));
         }
         assert_eq!(state.accepted_total(), 5);
         let kept: Vec<String> = state.accepted().into_iter().map(|e| e.event).collect();
@@ -500,10 +589,10 @@ mod tests {
             let state = state.clone();
             async move { state.wait_for_accepted(2).await }
         });
-        state.accept(&channel(), vec!["1".into()], &[], 500);
+        state.accept(&channel(), vec![Fate::Deliver("1".into())]);
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());
-        state.accept(&channel(), vec!["2".into()], &[], 500);
+        state.accept(&channel(), vec![Fate::Deliver("2".into())]);
         tokio::time::timeout(Duration::from_secs(5), waiter)
             .await
             .unwrap()

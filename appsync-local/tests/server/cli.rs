@@ -25,6 +25,7 @@ fn help_lists_the_flags() {
         "--server-error",
         "--event-failure",
         "--drop-response",
+        "--malformed-response",
         "--latency-ms",
         "--seed",
     ] {
