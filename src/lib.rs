@@ -2,20 +2,28 @@
 //!
 //! # Layout
 //!
-//! The data flow of one invocation, one concept per file:
+//! The data flow of one invocation, in pipeline order, one concept per file:
 //!
-//! - [`config`]: environment → validated settings, every problem reported together.
+//! - [`config`]: environment → validated settings ([`config::PublishSettings`], the endpoint,
+//!   where the rules document comes from), every [`problem`] reported together.
 //! - [`rules`]: the rules document → compiled rules; [`rules::pattern`] (EventBridge patterns) and
-//!   [`rules::template`] (channel and payload templates).
-//! - [`input`]: invocation payload → records and the event documents rules see.
+//!   [`rules::template`] (placeholders, filters, channel and payload templates).
+//! - [`input`]: invocation payload → records and the event documents rules see (EventBridge, SQS).
 //! - [`route`]: event document × rules → events to publish, each with its channel and origin.
-//! - [`publish`]: the `Publisher` boundary and the steps batch → build → sign → send → classify.
-//! - [`relay`]: the invocation's data flow: route, batch, publish with retries inside the deadline,
-//!   FIFO group order, per-record outcomes.
-//! - [`handler`]: the Lambda handler and the application state built once at init.
-//! - [`metrics`], [`logging`]: CloudWatch Embedded Metric Format and tracing set-up.
-//! - [`cli`]: `check`, `route` and `invoke` for a laptop.
-//! - [`limits`]: AWS limits, named; [`json`]: what kind of JSON value was found.
+//! - [`relay`]: the invocation's data flow — route each record, batch, publish with retries inside
+//!   the deadline: channel lanes, FIFO message groups, one request's attempts.
+//! - [`publish`]: the `Publisher` boundary and the steps batch → build → sign → send → classify →
+//!   retry (the decision apart from backoff).
+//! - [`report`]: what happened to each record, and the invocation's counters.
+//! - [`metrics`]: CloudWatch Embedded Metric Format from the report.
+//! - [`handler`]: the Lambda handler, the application state built once at init, the trigger's
+//!   answer.
+//! - [`cli`]: `check`, `route` and `invoke` for a laptop; [`logging`]: both tracing subscribers.
+//! - Leaves: [`limits`] (AWS limits, named), [`json`] (what kind of JSON value was found),
+//!   [`problem`] (a configuration problem).
+//!
+//! Modules are public so the integration tests, benches and examples can reach the steps; a
+//! user of the Lambda needs none of them.
 
 pub mod cli;
 pub mod config;

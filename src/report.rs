@@ -1,7 +1,7 @@
 //! Outcomes: what happened to each record of an invocation and the invocation's counters — the
 //! model the handler answers the trigger from, logs, and turns into metrics.
 //!
-//! [`assemble`] builds the [`Report`] from what each record met before publishing (a read or
+//! `assemble` builds the [`Report`] from what each record met before publishing (a read or
 //! route failure, no match) and from its events' fates, all by arrival position.
 
 use std::collections::BTreeMap;

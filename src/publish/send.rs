@@ -65,7 +65,7 @@ impl std::fmt::Debug for HttpPublisher {
 }
 
 impl HttpPublisher {
-    /// A publisher that builds its HTTP client ([`http_client`]) on the first publish and keeps
+    /// A publisher that builds its HTTP client on the first publish and keeps
     /// it for every later one. Init then loads no TLS roots; a client that cannot be built fails
     /// each publish with a transport error naming the cause. IAM credentials come from the
     /// default AWS chain, also loaded on first use.
