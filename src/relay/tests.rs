@@ -504,3 +504,207 @@ async fn fifo_an_unmatched_record_is_reported_unmatched_and_does_not_stop_its_gr
     );
     assert_eq!(report.stats.unmatched, 1);
 }
+
+/// Every reason text a failed record can carry, produced through the code that makes it. They
+/// are API: Lambda error messages, the `reason=` of log lines, the README and the CLI quote them.
+#[tokio::test(start_paused = true)]
+async fn failure_texts_are_the_ones_users_see() {
+    use crate::input::{InputError, Record};
+
+    // A record's failures as the EventBridge error message and the `reason=` of the log line
+    // write them.
+    fn texts(report: &Report, index: usize) -> Vec<String> {
+        match &report.records[index].outcome {
+            RecordOutcome::Failed(f) => f
+                .iter()
+                .map(|f| match (&f.rule, &f.channel) {
+                    (Some(r), Some(c)) => format!("rule {r} channel {c}: {}", f.reason),
+                    (Some(r), None) => format!("rule {r}: {}", f.reason),
+                    (None, Some(c)) => format!("channel {c}: {}", f.reason),
+                    (None, None) => f.reason.clone(),
+                })
+                .collect(),
+            other => panic!("record {index} did not fail: {other:?}"),
+        }
+    }
+
+    let mut table: Vec<(&str, Vec<String>)> = Vec::new();
+
+    // Input and routing, through `relay`.
+    let rules = RuleSet::parse(
+        "rules:\n  - name: r\n    pattern: { source: [s] }\n    channel: /a/{detail.x}\nunmatched: fail\n",
+    )
+    .unwrap();
+    let records = vec![
+        Record {
+            index: 0,
+            id: "m0".into(),
+            group: None,
+            document: Err(InputError::MissingBody),
+        },
+        Record {
+            index: 1,
+            id: "m1".into(),
+            group: None,
+            document: Ok(json!({"source": "s", "detail": {}})),
+        },
+        Record {
+            index: 2,
+            id: "m2".into(),
+            group: None,
+            document: Ok(json!({"source": "other", "detail": {}})),
+        },
+    ];
+    let fake = FakePublisher::new();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let report = relay(records, &rules, &fake, &settings(), deadline).await;
+    table.push(("unreadable", texts(&report, 0)));
+    table.push(("render", texts(&report, 1)));
+    table.push(("unmatched", texts(&report, 2)));
+
+    // Sizes and answers, through `publish_records` and the fake.
+    let big = "x".repeat(crate::limits::MAX_EVENT_BYTES);
+    let report = run(
+        vec![record(0, None, vec![routed("r", "/a", json!(big))])],
+        &FakePublisher::new(),
+    )
+    .await;
+    table.push(("oversized", texts(&report, 0)));
+    for (name, script) in [
+        ("status", vec![Scripted::Status(400)]),
+        ("retried status", vec![Scripted::Status(503); 3]),
+        ("transport", vec![Scripted::Transport; 3]),
+        (
+            "failed entry",
+            vec![Scripted::FailEvents {
+                indices: vec![0],
+                code: 400,
+            }],
+        ),
+    ] {
+        let report = run(vec![one(0, "/a")], &FakePublisher::new().script(script)).await;
+        table.push((name, texts(&report, 0)));
+    }
+    let deadline = Instant::now() + Duration::from_millis(3500);
+    let fake = FakePublisher::new().script(vec![Scripted::Hang; 3]);
+    let report = publish_records(vec![one(0, "/a")], &fake, &settings(), deadline).await;
+    table.push(("timeout", texts(&report, 0)));
+    let report = publish_records(
+        vec![one(0, "/a")],
+        &FakePublisher::new(),
+        &settings(),
+        Instant::now(),
+    )
+    .await;
+    table.push(("deadline", texts(&report, 0)));
+
+    // FIFO groups.
+    let group = |events: &[&str]| -> Vec<RoutedRecord> {
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| record(i, Some("A"), vec![routed("r", "/o/1", json!(e))]))
+            .collect()
+    };
+    let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+    let report = run(group(&["a0", "a1", "a2"]), &fake).await;
+    table.push(("fifo earlier failed", texts(&report, 1)));
+    let fake =
+        FakePublisher::new().script([Scripted::Status(200), Scripted::FailEach(vec![(0, 400)])]);
+    let mut records = group(&["a0"]);
+    records.push(record(1, Some("A"), vec![routed("r", "/o/2", json!("a1"))]));
+    records.push(record(2, Some("A"), vec![routed("r", "/o/1", json!("a2"))]));
+    let report = run(records, &fake).await;
+    table.push(("fifo stopped", texts(&report, 2)));
+    let fake = FakePublisher::new().script([Scripted::FailEvents {
+        indices: vec![1],
+        code: 500,
+    }]);
+    let report = run(group(&["a0", "a1", "a2"]), &fake).await;
+    table.push(("fifo later delivered", texts(&report, 1)));
+    table.push(("fifo delivered after", texts(&report, 2)));
+    let big = |tag: &str| json!(format!("{tag}{}", "\"".repeat(120_000)));
+    let records = (0..3)
+        .map(|i| record(i, Some("A"), vec![routed("r", "/o/1", big("a"))]))
+        .collect();
+    let report = run(
+        records,
+        &FakePublisher::new().script([Scripted::Status(400)]),
+    )
+    .await;
+    table.push(("fifo earlier request", texts(&report, 2)));
+
+    let expected: Vec<(&str, Vec<&str>)> = vec![
+        ("unreadable", vec!["unreadable record: record has no body"]),
+        (
+            "render",
+            vec!["rule r: route failed: channel placeholder detail.x is missing from the event"],
+        ),
+        ("unmatched", vec!["route failed: no rule matched"]),
+        (
+            "oversized",
+            vec!["rule r channel /a: event is 245762 bytes, over appsync's 245760 byte limit"],
+        ),
+        (
+            "status",
+            vec!["rule r channel /a: appsync answered http 400 (Scripted: scripted)"],
+        ),
+        (
+            "retried status",
+            vec![
+                "rule r channel /a: appsync answered http 503 (Scripted: scripted) (gave up after 3 attempts)",
+            ],
+        ),
+        (
+            "transport",
+            vec!["rule r channel /a: transport error: connection reset (gave up after 3 attempts)"],
+        ),
+        (
+            "failed entry",
+            vec!["rule r channel /a: appsync failed the event: 400 scripted"],
+        ),
+        (
+            "timeout",
+            vec![
+                "rule r channel /a: request timed out (no time left before the deadline to retry)",
+            ],
+        ),
+        (
+            "deadline",
+            vec!["rule r channel /a: deadline reached before the request was sent"],
+        ),
+        (
+            "fifo earlier failed",
+            vec![
+                "rule r channel /o/1: appsync failed the event: 429 scripted (not retried: an earlier event of the message group failed)",
+            ],
+        ),
+        (
+            "fifo stopped",
+            vec!["not published: record 1 of message group A failed earlier"],
+        ),
+        (
+            "fifo later delivered",
+            vec![
+                "rule r channel /o/1: appsync failed the event: 500 scripted (not retried: a later event of the message group was delivered)",
+            ],
+        ),
+        (
+            "fifo delivered after",
+            vec![
+                "delivered, but reported failed because record 1 of message group A failed before it",
+            ],
+        ),
+        (
+            "fifo earlier request",
+            vec![
+                "rule r channel /o/1: not published: an earlier request of the message group failed",
+            ],
+        ),
+    ];
+    let got: Vec<(&str, Vec<&str>)> = table
+        .iter()
+        .map(|(name, reasons)| (*name, reasons.iter().map(String::as_str).collect()))
+        .collect();
+    assert_eq!(got, expected);
+}
