@@ -1,9 +1,11 @@
-//! Retries: *classification* (what to do after an attempt) kept apart from *mechanics* (how long
-//! to wait). Exponential backoff with full jitter, as AWS recommends for throttled clients.
+//! Retries: the *policy* (what one attempt settles and what is sent again: [`decide`], on top of
+//! the classification [`retry_action`]) kept apart from the *mechanics* (permit, timeout, sleep:
+//! the relay's attempt loop) and from *backoff* (how long to wait: [`Backoff`], exponential with
+//! full jitter, as AWS recommends for throttled clients).
 
 use std::time::Duration;
 
-use crate::publish::classify::EventOutcome;
+use crate::publish::classify::{EventOutcome, Failure};
 
 /// What to do after one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +39,99 @@ pub fn retry_action(outcomes: &[EventOutcome]) -> RetryAction {
         RetryAction::Retry
     } else {
         RetryAction::RetryIndices(retryable)
+    }
+}
+
+/// The facts about one attempt that the decision needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    /// This attempt's number, the first is 1.
+    pub number: u32,
+    /// Attempts allowed per event, the first included.
+    pub max: u32,
+    /// The request's events belong to one FIFO message group, in order.
+    pub ordered: bool,
+    /// Whether a retry after the backoff delay would still start before the deadline.
+    pub time_for_retry: bool,
+}
+
+/// Why a failed event that could succeed later is not sent again.
+const LATER_DELIVERED: &str = "not retried: a later event of the message group was delivered";
+const EARLIER_FAILED: &str = "not retried: an earlier event of the message group failed";
+const NO_TIME_LEFT: &str = "no time left before the deadline to retry";
+
+/// The retry policy, for one attempt of one request: settles in `fates` (one per event of the
+/// request, by position; `None` while undecided) what this attempt decided for the events it
+/// sent (`sent`, with their `outcomes` in the same order), and returns the positions to send
+/// again.
+///
+/// - Only failed events are sent again, and only those that can succeed later.
+/// - `ordered` (FIFO): nothing is sent again after a later event of the request was accepted
+///   (it would land after that event), nor after an earlier one failed for good (the group has
+///   failed).
+/// - No retry past the attempts allowed (`max` counts the first) or when the backoff would end
+///   past the deadline. An event given up keeps its last failure and says why it was not retried.
+pub fn decide(
+    fates: &mut [Option<Result<(), String>>],
+    sent: &[usize],
+    outcomes: Vec<EventOutcome>,
+    attempt: Attempt,
+) -> Vec<usize> {
+    // What the classification says to send again (positions in `sent`).
+    let action = retry_action(&outcomes);
+    let again = |at: usize| match &action {
+        RetryAction::Done | RetryAction::GiveUp => false,
+        RetryAction::Retry => true,
+        RetryAction::RetryIndices(indices) => indices.contains(&at),
+    };
+    let mut retry: Vec<(usize, Failure)> = Vec::new();
+    for (at, (&slot, outcome)) in sent.iter().zip(outcomes).enumerate() {
+        match outcome {
+            EventOutcome::Delivered => fates[slot] = Some(Ok(())),
+            EventOutcome::Failed(f) if again(at) => retry.push((slot, f)),
+            EventOutcome::Failed(f) => fates[slot] = Some(Err(f.reason)),
+        }
+    }
+    if attempt.ordered
+        && let Some(first_failed) = fates.iter().position(|x| matches!(x, Some(Err(_))))
+    {
+        let (keep, after): (Vec<_>, Vec<_>) = retry
+            .into_iter()
+            .partition(|(slot, _)| *slot < first_failed);
+        give_up(fates, after, EARLIER_FAILED);
+        retry = keep;
+    }
+    if retry.is_empty() {
+        return Vec::new();
+    }
+    let later_delivered = |slot: usize| {
+        fates
+            .iter()
+            .skip(slot + 1)
+            .any(|x| matches!(x, Some(Ok(()))))
+    };
+    let why = if attempt.ordered && retry.iter().any(|(slot, _)| later_delivered(*slot)) {
+        Some(LATER_DELIVERED.to_owned())
+    } else if attempt.number >= attempt.max {
+        Some(format!("gave up after {} attempts", attempt.number))
+    } else if !attempt.time_for_retry {
+        Some(NO_TIME_LEFT.to_owned())
+    } else {
+        None
+    };
+    match why {
+        Some(why) => {
+            give_up(fates, retry, &why);
+            Vec::new()
+        }
+        None => retry.into_iter().map(|(slot, _)| slot).collect(),
+    }
+}
+
+/// Fails events that will not be sent again: their last failure, and why not.
+fn give_up(fates: &mut [Option<Result<(), String>>], retry: Vec<(usize, Failure)>, why: &str) {
+    for (slot, failure) in retry {
+        fates[slot] = Some(Err(format!("{} ({why})", failure.reason)));
     }
 }
 
@@ -99,6 +194,134 @@ mod tests {
             RetryAction::RetryIndices(vec![1, 3])
         );
         assert_eq!(retry_action(&[Delivered, fail(false)]), RetryAction::GiveUp);
+    }
+
+    fn attempt(number: u32, ordered: bool) -> Attempt {
+        Attempt {
+            number,
+            max: 3,
+            ordered,
+            time_for_retry: true,
+        }
+    }
+
+    fn fail_with(reason: &str, retryable: bool) -> EventOutcome {
+        EventOutcome::Failed(Failure {
+            reason: reason.into(),
+            retryable,
+        })
+    }
+
+    #[test]
+    fn only_failed_events_that_can_succeed_later_are_sent_again() {
+        use EventOutcome::Delivered;
+        let mut fates = vec![None; 4];
+        let again = decide(
+            &mut fates,
+            &[0, 1, 2, 3],
+            vec![Delivered, fail(true), fail_with("bad", false), fail(true)],
+            attempt(1, false),
+        );
+        assert_eq!(again, vec![1, 3]);
+        assert_eq!(
+            fates,
+            vec![Some(Ok(())), None, Some(Err("bad".into())), None]
+        );
+        // The second attempt sends 1 and 3 only; 3 succeeds, 1 fails for good.
+        let again = decide(
+            &mut fates,
+            &[1, 3],
+            vec![fail_with("x2", false), Delivered],
+            attempt(2, false),
+        );
+        assert!(again.is_empty());
+        assert_eq!(fates[1], Some(Err("x2".into())));
+        assert_eq!(fates[3], Some(Ok(())));
+    }
+
+    #[test]
+    fn the_last_allowed_attempt_gives_up_with_its_failure_and_why() {
+        let mut fates = vec![None];
+        let again = decide(
+            &mut fates,
+            &[0],
+            vec![fail_with("http 503", true)],
+            attempt(3, false),
+        );
+        assert!(again.is_empty());
+        assert_eq!(
+            fates[0],
+            Some(Err("http 503 (gave up after 3 attempts)".into()))
+        );
+    }
+
+    #[test]
+    fn no_retry_starts_when_the_backoff_would_end_past_the_deadline() {
+        let mut fates = vec![None];
+        let facts = Attempt {
+            time_for_retry: false,
+            ..attempt(1, false)
+        };
+        assert!(decide(&mut fates, &[0], vec![fail_with("t", true)], facts).is_empty());
+        assert_eq!(
+            fates[0],
+            Some(Err("t (no time left before the deadline to retry)".into()))
+        );
+    }
+
+    #[test]
+    fn fifo_nothing_is_retried_after_a_later_event_was_delivered() {
+        use EventOutcome::Delivered;
+        let mut fates = vec![None; 3];
+        let again = decide(
+            &mut fates,
+            &[0, 1, 2],
+            vec![Delivered, fail_with("500", true), Delivered],
+            attempt(1, true),
+        );
+        assert!(again.is_empty());
+        assert_eq!(
+            fates[1],
+            Some(Err(
+                "500 (not retried: a later event of the message group was delivered)".into()
+            ))
+        );
+        // Unordered, the same answer retries the failed event.
+        let mut fates = vec![None; 3];
+        let again = decide(
+            &mut fates,
+            &[0, 1, 2],
+            vec![Delivered, fail_with("500", true), Delivered],
+            attempt(1, false),
+        );
+        assert_eq!(again, vec![1]);
+    }
+
+    #[test]
+    fn fifo_nothing_after_a_final_failure_is_retried_and_a_failing_tail_is() {
+        let mut fates = vec![None; 3];
+        let again = decide(
+            &mut fates,
+            &[0, 1, 2],
+            vec![fail(true), fail_with("400", false), fail_with("429", true)],
+            attempt(1, true),
+        );
+        // Event 0 came before the final failure: it may still go again, in order.
+        assert_eq!(again, vec![0]);
+        assert_eq!(
+            fates[2],
+            Some(Err(
+                "429 (not retried: an earlier event of the message group failed)".into()
+            ))
+        );
+        let mut fates = vec![None; 2];
+        let again = decide(
+            &mut fates,
+            &[0, 1],
+            vec![EventOutcome::Delivered, fail(true)],
+            attempt(1, true),
+        );
+        assert_eq!(again, vec![1]);
     }
 
     #[test]

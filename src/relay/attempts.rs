@@ -7,8 +7,8 @@ use tokio::time::Instant;
 use tracing::{Instrument, debug, info_span};
 
 use super::Ctx;
-use crate::publish::classify::{EventOutcome, classify};
-use crate::publish::retry::{RetryAction, retry_action};
+use crate::publish::classify::classify;
+use crate::publish::retry::{Attempt, decide};
 use crate::publish::{OutgoingEvent, Publisher};
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
@@ -53,77 +53,27 @@ pub(super) async fn send_with_retries<P: Publisher>(
             if let Ok(mut c) = ctx.counters.lock() {
                 c.1.push(latency);
             }
-            let outcomes = classify(pending.len(), &response);
-            let action = retry_action(&outcomes);
             debug!(
                 attempt,
-                ?action,
                 status = response.as_ref().map(|r| r.status).ok(),
                 "publish response"
             );
-            // What the classification says to send again (positions in `pending`).
-            let again: &[usize] = match &action {
-                RetryAction::Done | RetryAction::GiveUp => &[],
-                RetryAction::Retry => &(0..pending.len()).collect::<Vec<_>>(),
-                RetryAction::RetryIndices(indices) => indices,
-            };
-            // Settle the rest; keep each event to retry with its last failure.
-            let mut retry: Vec<(usize, String)> = Vec::new();
-            for (at, (slot, outcome)) in pending.iter().zip(outcomes).enumerate() {
-                match outcome {
-                    EventOutcome::Delivered => results[*slot] = Some(Ok(())),
-                    EventOutcome::Failed(f) if again.contains(&at) => retry.push((*slot, f.reason)),
-                    EventOutcome::Failed(f) => results[*slot] = Some(Err(f.reason)),
-                }
-            }
-            if retry.is_empty() {
-                break;
-            }
-            // FIFO: once an event of the request has failed for good, the group has failed; a
-            // retry of a later event would publish group traffic after that failure.
-            if ordered
-                && let Some(first_failed) = results.iter().position(|x| matches!(x, Some(Err(_))))
-            {
-                let (keep, after): (Vec<_>, Vec<_>) = retry
-                    .into_iter()
-                    .partition(|(slot, _)| *slot < first_failed);
-                give_up(
-                    &mut results,
-                    after,
-                    "not retried: an earlier event of the message group failed",
-                );
-                retry = keep;
-                if retry.is_empty() {
-                    break;
-                }
-            }
-            let why = if ordered
-                && retry.iter().any(|(r, _)| {
-                    results
-                        .iter()
-                        .skip(r + 1)
-                        .any(|x| matches!(x, Some(Ok(()))))
-                }) {
-                Some("not retried: a later event of the message group was delivered".to_owned())
-            } else if attempt >= ctx.settings.max_attempts {
-                Some(format!("gave up after {attempt} attempts"))
-            } else {
-                None
-            };
+            let outcomes = classify(pending.len(), &response);
             let delay = ctx.settings.backoff.delay(attempt);
-            let why = why.or_else(|| {
-                (Instant::now() + delay >= ctx.deadline)
-                    .then(|| "no time left before the deadline to retry".to_owned())
-            });
-            if let Some(why) = why {
-                give_up(&mut results, retry, &why);
+            let facts = Attempt {
+                number: attempt,
+                max: ctx.settings.max_attempts,
+                ordered,
+                time_for_retry: Instant::now() + delay < ctx.deadline,
+            };
+            pending = decide(&mut results, &pending, outcomes, facts);
+            if pending.is_empty() {
                 break;
             }
             tokio::time::sleep(delay).await;
             if let Ok(mut c) = ctx.counters.lock() {
-                c.0 += retry.len() as u64;
+                c.0 += pending.len() as u64;
             }
-            pending = retry.into_iter().map(|(slot, _)| slot).collect();
         }
         results
             .into_iter()
@@ -143,12 +93,5 @@ fn remaining(deadline: Instant) -> Option<Duration> {
 fn settle(results: &mut [Option<Result<(), String>>], pending: &[usize], reason: &str) {
     for &slot in pending {
         results[slot] = Some(Err(reason.to_owned()));
-    }
-}
-
-/// Fails events that will not be retried: their last failure, and why no retry.
-fn give_up(results: &mut [Option<Result<(), String>>], retry: Vec<(usize, String)>, why: &str) {
-    for (slot, reason) in retry {
-        results[slot] = Some(Err(format!("{reason} ({why})")));
     }
 }
