@@ -15,7 +15,7 @@ use crate::input::{Payload, Source, UnrecognisedPayload, read_payload};
 use crate::metrics::{MetricsSink, emf_lines};
 use crate::publish::send::HttpPublisher;
 use crate::relay::{RelaySettings, relay};
-use crate::report::{RecordOutcome, Report};
+use crate::report::{RecordFailure, RecordOutcome, Report};
 use crate::rules::RuleSet;
 
 /// Lambda's longest timeout; used when the context carries no deadline (a local run).
@@ -179,15 +179,11 @@ fn deadline(deadline_ms: u64, margin: Duration) -> Instant {
     Instant::now() + budget.saturating_sub(margin)
 }
 
-fn describe(failures: &[crate::report::RecordFailure]) -> String {
+/// A record's failures as one line: `rule r channel c: reason; ...`.
+fn describe(failures: &[RecordFailure]) -> String {
     failures
         .iter()
-        .map(|f| match (&f.rule, &f.channel) {
-            (Some(r), Some(c)) => format!("rule {r} channel {c}: {}", f.reason),
-            (Some(r), None) => format!("rule {r}: {}", f.reason),
-            (None, Some(c)) => format!("channel {c}: {}", f.reason),
-            (None, None) => f.reason.clone(),
-        })
+        .map(RecordFailure::to_string)
         .collect::<Vec<_>>()
         .join("; ")
 }
@@ -281,7 +277,8 @@ fn emit_metrics(sink: &MetricsSink, namespace: &str, report: &Report) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{RecordFailure, RecordReport};
+    use crate::publish::EventError;
+    use crate::report::{FailureReason, RecordFailure, RecordReport};
 
     fn report(outcomes: Vec<RecordOutcome>) -> Report {
         Report {
@@ -298,11 +295,16 @@ mod tests {
         }
     }
 
-    fn failure(reason: &str) -> RecordOutcome {
+    /// A record failed by AppSync answering `status`.
+    fn failure(status: u16) -> RecordOutcome {
         RecordOutcome::Failed(vec![RecordFailure {
             rule: Some("r".into()),
             channel: Some("/a/b".into()),
-            reason: reason.into(),
+            reason: FailureReason::Event(EventError::Status {
+                status,
+                error_type: None,
+                message: None,
+            }),
         }])
     }
 
@@ -310,9 +312,9 @@ mod tests {
     fn sqs_lists_exactly_the_failed_records() {
         let r = report(vec![
             RecordOutcome::Delivered { events: 1 },
-            failure("boom"),
+            failure(500),
             RecordOutcome::Unmatched,
-            failure("bang"),
+            failure(503),
         ]);
         assert_eq!(
             answer(Source::Sqs, &r).unwrap(),
@@ -327,13 +329,13 @@ mod tests {
 
     #[test]
     fn an_eventbridge_failure_is_an_error_naming_rule_channel_and_reason() {
-        let err = answer(Source::EventBridge, &report(vec![failure("http 400")])).unwrap_err();
+        let err = answer(Source::EventBridge, &report(vec![failure(400)])).unwrap_err();
         assert_eq!(err.error_type(), "EventFailed");
         let d: Diagnostic = err.into();
         assert_eq!(d.error_type, "EventFailed");
         assert_eq!(
             d.error_message,
-            "event m0 failed: rule r channel /a/b: http 400"
+            "event m0 failed: rule r channel /a/b: appsync answered http 400"
         );
     }
 

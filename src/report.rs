@@ -5,29 +5,82 @@
 //! route failure, no match) and from its events' fates, all by arrival position.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::sync::Arc;
 
-use crate::publish::Origin;
+use crate::input::InputError;
+use crate::publish::{EventError, Origin};
+use crate::rules::template::RenderError;
 
-/// Why one record (or one of its events) failed: where, and what happened.
+/// Why one record (or one of its events) failed: where, and what happened. Its `Display` is how
+/// the EventBridge error message and the log line name it: `rule r channel c: reason`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RecordFailure {
     /// The rule involved, when the failure is tied to one.
     pub rule: Option<Arc<str>>,
     /// The channel involved, when the failure is tied to one.
     pub channel: Option<String>,
-    /// What happened, lowercase.
-    pub reason: String,
+    /// What happened.
+    pub reason: FailureReason,
 }
 
 impl RecordFailure {
-    pub(crate) fn plain(reason: impl Into<String>) -> Self {
+    /// A failure tied to no rule or channel.
+    pub(crate) fn plain(reason: FailureReason) -> Self {
         Self {
             rule: None,
             channel: None,
-            reason: reason.into(),
+            reason,
         }
     }
+}
+
+impl fmt::Display for RecordFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.rule, &self.channel) {
+            (Some(r), Some(c)) => write!(f, "rule {r} channel {c}: {}", self.reason),
+            (Some(r), None) => write!(f, "rule {r}: {}", self.reason),
+            (None, Some(c)) => write!(f, "channel {c}: {}", self.reason),
+            (None, None) => write!(f, "{}", self.reason),
+        }
+    }
+}
+
+/// What made a record fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FailureReason {
+    /// The record could not be read into an event document.
+    #[error("unreadable record: {0}")]
+    Unreadable(InputError),
+    /// A matching rule could not render its channel for this record (the rule is in
+    /// [`RecordFailure::rule`]).
+    #[error("route failed: {0}")]
+    Render(RenderError),
+    /// No rule matched and the rules say `unmatched: fail`.
+    #[error("route failed: no rule matched")]
+    Unmatched,
+    /// One of its events was not accepted.
+    #[error(transparent)]
+    Event(EventError),
+    /// FIFO: an earlier record of its message group failed, so it was not published.
+    #[error("not published: record {first} of message group {group} failed earlier")]
+    GroupFailedEarlier {
+        /// The position of the group's first failed record.
+        first: usize,
+        /// The `MessageGroupId`.
+        group: String,
+    },
+    /// FIFO: it was accepted, but an earlier record of its group (sent in the same request)
+    /// failed, so it is reported failed for SQS to redeliver after that one.
+    #[error(
+        "delivered, but reported failed because record {first} of message group {group} failed before it"
+    )]
+    DeliveredAfterGroupFailure {
+        /// The position of the group's first failed record.
+        first: usize,
+        /// The `MessageGroupId`.
+        group: String,
+    },
 }
 
 /// The outcome of one record.
@@ -105,7 +158,7 @@ impl Report {
 pub(crate) struct EventResult {
     pub(crate) origin: Origin,
     pub(crate) channel: String,
-    pub(crate) result: Result<(), String>,
+    pub(crate) result: Result<(), EventError>,
 }
 
 /// What one lane (a channel queue or a message group) produced.
@@ -160,12 +213,12 @@ pub(crate) fn assemble(
                     stats.events_published += 1;
                     counts[pos] += 1;
                 }
-                Err(reason) => {
+                Err(error) => {
                     rule.failed += 1;
                     failures[pos].push(RecordFailure {
                         rule: Some(event.origin.rule),
                         channel: Some(event.channel),
-                        reason,
+                        reason: FailureReason::Event(error),
                     });
                 }
             }

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use crate::rules::template::RenderError;
 use crate::rules::{RuleSet, Unmatched};
 
 /// One event to publish, produced by one matching rule.
@@ -24,13 +25,15 @@ pub enum RouteError {
     /// No rule matched and the rules say `unmatched: fail`.
     #[error("no rule matched")]
     Unmatched,
-    /// A matching rule could not render its channel or payload for this event.
-    #[error("rule {rule}: {reason}")]
+    /// A matching rule could not render its channel for this event.
+    #[error("rule {rule}: {error}")]
     Render {
         /// The rule's name.
         rule: Arc<str>,
-        /// What went wrong, e.g. `channel segment from detail.customerId "../admin" is not a valid segment`.
-        reason: String,
+        /// What went wrong, e.g. `channel segment from detail.customerId renders "../admin", which
+        /// is not a valid segment`.
+        #[source]
+        error: RenderError,
     },
 }
 
@@ -46,9 +49,9 @@ pub fn route(rules: &RuleSet, document: &Value) -> Result<Vec<Routed>, RouteErro
         let channel = rule
             .channel
             .render(document)
-            .map_err(|e| RouteError::Render {
+            .map_err(|error| RouteError::Render {
                 rule: Arc::clone(&rule.name),
-                reason: e.to_string(),
+                error,
             })?;
         routed.push(Routed {
             rule: Arc::clone(&rule.name),
@@ -132,11 +135,11 @@ rules:
     fn one_failed_render_fails_the_whole_record() {
         let rules = RuleSet::parse(RULES).unwrap();
         let err = route(&rules, &order("../admin")).unwrap_err();
-        let RouteError::Render { rule, reason } = &err else {
+        let RouteError::Render { rule, error } = &err else {
             panic!("{err:?}");
         };
         assert_eq!(&**rule, "order-status");
-        assert!(reason.contains("\"../admin\""), "{reason}");
+        assert!(error.to_string().contains("\"../admin\""), "{error}");
         assert!(
             err.to_string()
                 .starts_with("rule order-status: channel segment")

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use crate::limits::{MAX_EVENT_BYTES, MAX_EVENTS_PER_PUBLISH, MAX_PUBLISH_REQUEST_BYTES};
-use crate::publish::OutgoingEvent;
+use crate::publish::{EventError, OutgoingEvent};
 
 /// One request's worth of events for one channel.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,8 +22,8 @@ pub struct Chunk {
 pub struct Rejected {
     /// The event.
     pub event: OutgoingEvent,
-    /// Why, lowercase.
-    pub reason: String,
+    /// Why ([`EventError::Oversized`]).
+    pub reason: EventError,
 }
 
 /// The plan for an invocation: per channel (first appearance order), its requests in order.
@@ -35,14 +35,11 @@ pub struct Plan {
     pub rejected: Vec<Rejected>,
 }
 
-/// Why an event cannot be sent at all, if it cannot.
-pub fn check_size(event: &OutgoingEvent) -> Result<(), String> {
-    if event.json.len() > MAX_EVENT_BYTES {
-        Err(format!(
-            "event is {} bytes, over appsync's {} byte limit",
-            event.json.len(),
-            MAX_EVENT_BYTES
-        ))
+/// Why an event cannot be sent at all, if it cannot: its JSON text is over AppSync's limit.
+pub fn check_size(event: &OutgoingEvent) -> Result<(), EventError> {
+    let bytes = event.json.len();
+    if bytes > MAX_EVENT_BYTES {
+        Err(EventError::Oversized { bytes })
     } else {
         Ok(())
     }
@@ -75,7 +72,7 @@ pub fn plan(events: Vec<OutgoingEvent>) -> Plan {
     };
     for event in events {
         if let Err(r) = planner.push(event, &mut put) {
-            rejected.push(r);
+            rejected.push(*r);
         }
     }
     for (lane, chunk) in planner.finish() {
@@ -131,9 +128,9 @@ impl Planner {
         &mut self,
         event: OutgoingEvent,
         mut ready: impl FnMut(usize, Chunk),
-    ) -> Result<(), Rejected> {
+    ) -> Result<(), Box<Rejected>> {
         if let Err(reason) = check_size(&event) {
-            return Err(Rejected { event, reason });
+            return Err(Box::new(Rejected { event, reason }));
         }
         let lane = match self.place.get(event.channel.as_str()) {
             Some(&lane) => lane,
@@ -324,7 +321,16 @@ mod tests {
         let plan = plan(vec![event(0, "/a/x", "1"), event(1, "/a/x", &big)]);
         assert_eq!(plan.rejected.len(), 1);
         assert_eq!(plan.rejected[0].event.origin.record, 1);
-        assert!(plan.rejected[0].reason.contains("over appsync's"));
+        assert!(
+            plan.rejected[0]
+                .reason
+                .to_string()
+                .contains("over appsync's")
+        );
+        assert!(matches!(
+            plan.rejected[0].reason,
+            EventError::Oversized { bytes } if bytes > MAX_EVENT_BYTES
+        ));
         assert_eq!(records(&plan.channels[0][0]), vec![0]);
     }
 

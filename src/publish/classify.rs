@@ -11,30 +11,15 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::json::kind;
-use crate::publish::{RawResponse, SendError};
-
-/// Why one event was not delivered.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Failure {
-    /// What went wrong, for logs and the EventBridge error message.
-    pub reason: String,
-    /// Whether sending it again can succeed.
-    pub retryable: bool,
-}
+use crate::publish::{EventError, RawResponse, SendError};
 
 /// The fate of one event in one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventOutcome {
     /// AppSync accepted it.
     Delivered,
-    /// It was not accepted.
-    Failed(Failure),
-}
-
-/// Statuses worth retrying: throttling and server errors, except 501 (not implemented never
-/// changes). 400/401/403/404/413 and every other 4xx are final.
-pub fn is_retryable_status(status: u16) -> bool {
-    status == 429 || ((500..=599).contains(&status) && status != 501)
+    /// It was not accepted; whether a retry can help is [`EventError::is_retryable`].
+    Failed(EventError),
 }
 
 /// A 2xx body; `successful` is skipped unread (every event not in `failed` is delivered).
@@ -60,17 +45,14 @@ struct ErrorEntry {
 /// One outcome per event of a request of `events` events.
 pub fn classify(events: usize, result: &Result<RawResponse, SendError>) -> Vec<EventOutcome> {
     match result {
-        Err(e) => all_failed(events, e.to_string(), e.is_retryable()),
+        Err(e) => all_failed(events, EventError::Send(e.clone())),
         Ok(response) if (200..300).contains(&response.status) => classify_success(events, response),
-        Ok(response) => {
-            let reason = error_reason(response);
-            all_failed(events, reason, is_retryable_status(response.status))
-        }
+        Ok(response) => all_failed(events, status_error(response)),
     }
 }
 
-fn all_failed(events: usize, reason: String, retryable: bool) -> Vec<EventOutcome> {
-    vec![EventOutcome::Failed(Failure { reason, retryable }); events]
+fn all_failed(events: usize, error: EventError) -> Vec<EventOutcome> {
+    vec![EventOutcome::Failed(error); events]
 }
 
 fn classify_success(events: usize, response: &RawResponse) -> Vec<EventOutcome> {
@@ -87,28 +69,20 @@ fn classify_success(events: usize, response: &RawResponse) -> Vec<EventOutcome> 
         Value::Null => return delivered,
         Value::Array(entries) => entries,
         other => {
-            let reason = format!(
-                "appsync answered with a failed list that is not an array ({})",
-                kind(&other)
+            return all_failed(
+                events,
+                EventError::FailedListNotArray {
+                    found: kind(&other),
+                },
             );
-            return all_failed(events, reason, false);
         }
     };
     let mut outcomes = delivered;
     for entry in &entries {
-        let code = either(entry, "code", "errorCode", code_of);
-        let message = either(entry, "message", "errorMessage", Value::as_str);
-        let reason = match (code, message) {
-            (Some(c), Some(m)) => format!("appsync failed the event: {c} {m}"),
-            (Some(c), None) => format!("appsync failed the event: {c}"),
-            (None, Some(m)) => format!("appsync failed the event: {m}"),
-            (None, None) => "appsync failed the event".to_owned(),
-        };
-        // A failed entry without a code is final for this invocation: it usually comes from the
-        // namespace's onPublish handler rejecting the event. The record still fails, so the
-        // trigger's own retry (SQS redelivery, Lambda async retry) applies.
-        let retryable = code.is_some_and(is_retryable_status);
-        let failure = EventOutcome::Failed(Failure { reason, retryable });
+        let failure = EventOutcome::Failed(EventError::Rejected {
+            code: either(entry, "code", "errorCode", code_of),
+            message: either(entry, "message", "errorMessage", Value::as_str).map(str::to_owned),
+        });
         match entry.get("index").and_then(index_of) {
             Some(i) if i < events => outcomes[i] = failure,
             // An entry we cannot place: fail every event rather than report a loss as delivered.
@@ -149,21 +123,17 @@ fn code_of(value: &Value) -> Option<u16> {
     }
 }
 
-fn error_reason(response: &RawResponse) -> String {
-    let detail = serde_json::from_slice::<ErrorBody>(&response.body)
+/// A non-2xx answer, with AppSync's first `errorType` and `message` when the body has them.
+fn status_error(response: &RawResponse) -> EventError {
+    let first = serde_json::from_slice::<ErrorBody>(&response.body)
         .ok()
-        .and_then(|b| b.errors.into_iter().next())
-        .map(|e| match (e.error_type, e.message) {
-            (Some(t), Some(m)) => format!("{t}: {m}"),
-            (Some(t), None) => t,
-            (None, Some(m)) => m,
-            (None, None) => String::new(),
-        })
-        .unwrap_or_default();
-    if detail.is_empty() {
-        format!("appsync answered http {}", response.status)
-    } else {
-        format!("appsync answered http {} ({detail})", response.status)
+        .and_then(|b| b.errors.into_iter().next());
+    let (error_type, message) = first.map_or((None, None), |e| (e.error_type, e.message));
+    let present = |s: Option<String>| s.filter(|s| !s.is_empty());
+    EventError::Status {
+        status: response.status,
+        error_type: present(error_type),
+        message: present(message),
     }
 }
 
@@ -178,9 +148,18 @@ mod tests {
         })
     }
 
-    fn failed(outcome: &EventOutcome) -> Option<&Failure> {
+    /// A failed outcome as users see it: the reason text and whether it is retried.
+    struct Failure {
+        reason: String,
+        retryable: bool,
+    }
+
+    fn failed(outcome: &EventOutcome) -> Option<Failure> {
         match outcome {
-            EventOutcome::Failed(f) => Some(f),
+            EventOutcome::Failed(e) => Some(Failure {
+                reason: e.to_string(),
+                retryable: e.is_retryable(),
+            }),
             EventOutcome::Delivered => None,
         }
     }
@@ -208,6 +187,13 @@ mod tests {
         let f1 = failed(&out[1]).unwrap();
         assert!(f1.retryable);
         assert_eq!(f1.reason, "appsync failed the event: 500 boom");
+        assert_eq!(
+            out[1],
+            EventOutcome::Failed(EventError::Rejected {
+                code: Some(500),
+                message: Some("boom".into())
+            })
+        );
         let f2 = failed(&out[2]).unwrap();
         assert!(!f2.retryable);
         assert_eq!(f2.reason, "appsync failed the event: 400 bad");

@@ -8,6 +8,7 @@
 //! - [`credentials`]: IAM credentials from the default chain, kept until shortly before expiry.
 //! - [`send`]: the real [`HttpPublisher`](send::HttpPublisher) (reqwest, one pooled client).
 //! - [`classify`]: a response or transport error → one outcome per event.
+//! - [`error`]: [`EventError`], why one event was not accepted, and whether a retry can help.
 //! - [`retry`]: what to retry (classification) apart from when (backoff).
 //!
 //! Only `sign`, `credentials` and `send` touch the clock, credentials or the network.
@@ -16,6 +17,7 @@ pub mod batch;
 pub mod build;
 pub mod classify;
 pub mod credentials;
+pub mod error;
 pub mod retry;
 pub mod send;
 pub mod sign;
@@ -25,6 +27,8 @@ pub(crate) mod fake;
 
 use std::future::Future;
 use std::sync::Arc;
+
+pub use error::{EventError, NotRetried, NotSent};
 
 /// Where an outgoing event came from, so every failure maps back to its record and rule.
 #[derive(Debug, Clone, PartialEq, Eq)]

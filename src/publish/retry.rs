@@ -5,7 +5,8 @@
 
 use std::time::Duration;
 
-use crate::publish::classify::{EventOutcome, Failure};
+use crate::publish::classify::EventOutcome;
+use crate::publish::{EventError, NotRetried};
 
 /// What to do after one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +26,7 @@ pub fn retry_action(outcomes: &[EventOutcome]) -> RetryAction {
     let retryable: Vec<usize> = outcomes
         .iter()
         .enumerate()
-        .filter(|(_, o)| matches!(o, EventOutcome::Failed(f) if f.retryable))
+        .filter(|(_, o)| matches!(o, EventOutcome::Failed(e) if e.is_retryable()))
         .map(|(i, _)| i)
         .collect();
     let delivered = outcomes
@@ -55,10 +56,9 @@ pub struct Attempt {
     pub time_for_retry: bool,
 }
 
-/// Why a failed event that could succeed later is not sent again.
-const LATER_DELIVERED: &str = "not retried: a later event of the message group was delivered";
-const EARLIER_FAILED: &str = "not retried: an earlier event of the message group failed";
-const NO_TIME_LEFT: &str = "no time left before the deadline to retry";
+/// What one request's events have come to: one entry per event, by position; `None` while
+/// undecided.
+pub type Fates = [Option<Result<(), EventError>>];
 
 /// The retry policy, for one attempt of one request: settles in `fates` (one per event of the
 /// request, by position; `None` while undecided) what this attempt decided for the events it
@@ -72,7 +72,7 @@ const NO_TIME_LEFT: &str = "no time left before the deadline to retry";
 /// - No retry past the attempts allowed (`max` counts the first) or when the backoff would end
 ///   past the deadline. An event given up keeps its last failure and says why it was not retried.
 pub fn decide(
-    fates: &mut [Option<Result<(), String>>],
+    fates: &mut Fates,
     sent: &[usize],
     outcomes: Vec<EventOutcome>,
     attempt: Attempt,
@@ -84,12 +84,12 @@ pub fn decide(
         RetryAction::Retry => true,
         RetryAction::RetryIndices(indices) => indices.contains(&at),
     };
-    let mut retry: Vec<(usize, Failure)> = Vec::new();
+    let mut retry: Vec<(usize, EventError)> = Vec::new();
     for (at, (&slot, outcome)) in sent.iter().zip(outcomes).enumerate() {
         match outcome {
             EventOutcome::Delivered => fates[slot] = Some(Ok(())),
-            EventOutcome::Failed(f) if again(at) => retry.push((slot, f)),
-            EventOutcome::Failed(f) => fates[slot] = Some(Err(f.reason)),
+            EventOutcome::Failed(e) if again(at) => retry.push((slot, e)),
+            EventOutcome::Failed(e) => fates[slot] = Some(Err(e)),
         }
     }
     if attempt.ordered
@@ -98,7 +98,7 @@ pub fn decide(
         let (keep, after): (Vec<_>, Vec<_>) = retry
             .into_iter()
             .partition(|(slot, _)| *slot < first_failed);
-        give_up(fates, after, EARLIER_FAILED);
+        give_up(fates, after, NotRetried::EarlierFailed);
         retry = keep;
     }
     if retry.is_empty() {
@@ -111,17 +111,19 @@ pub fn decide(
             .any(|x| matches!(x, Some(Ok(()))))
     };
     let why = if attempt.ordered && retry.iter().any(|(slot, _)| later_delivered(*slot)) {
-        Some(LATER_DELIVERED.to_owned())
+        Some(NotRetried::LaterDelivered)
     } else if attempt.number >= attempt.max {
-        Some(format!("gave up after {} attempts", attempt.number))
+        Some(NotRetried::GaveUp {
+            attempts: attempt.number,
+        })
     } else if !attempt.time_for_retry {
-        Some(NO_TIME_LEFT.to_owned())
+        Some(NotRetried::NoTimeLeft)
     } else {
         None
     };
     match why {
         Some(why) => {
-            give_up(fates, retry, &why);
+            give_up(fates, retry, why);
             Vec::new()
         }
         None => retry.into_iter().map(|(slot, _)| slot).collect(),
@@ -129,9 +131,12 @@ pub fn decide(
 }
 
 /// Fails events that will not be sent again: their last failure, and why not.
-fn give_up(fates: &mut [Option<Result<(), String>>], retry: Vec<(usize, Failure)>, why: &str) {
-    for (slot, failure) in retry {
-        fates[slot] = Some(Err(format!("{} ({why})", failure.reason)));
+fn give_up(fates: &mut Fates, retry: Vec<(usize, EventError)>, why: NotRetried) {
+    for (slot, last) in retry {
+        fates[slot] = Some(Err(EventError::NotRetried {
+            last: Box::new(last),
+            why,
+        }));
     }
 }
 
@@ -175,13 +180,25 @@ impl Backoff {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::publish::classify::Failure;
 
+    /// A failure that is retryable (503) or not (400).
     fn fail(retryable: bool) -> EventOutcome {
-        EventOutcome::Failed(Failure {
-            reason: "x".into(),
-            retryable,
-        })
+        EventOutcome::Failed(status(if retryable { 503 } else { 400 }))
+    }
+
+    fn status(status: u16) -> EventError {
+        EventError::Status {
+            status,
+            error_type: None,
+            message: None,
+        }
+    }
+
+    fn given_up(last: EventError, why: NotRetried) -> Option<Result<(), EventError>> {
+        Some(Err(EventError::NotRetried {
+            last: Box::new(last),
+            why,
+        }))
     }
 
     #[test]
@@ -205,11 +222,8 @@ mod tests {
         }
     }
 
-    fn fail_with(reason: &str, retryable: bool) -> EventOutcome {
-        EventOutcome::Failed(Failure {
-            reason: reason.into(),
-            retryable,
-        })
+    fn fail_with(code: u16) -> EventOutcome {
+        EventOutcome::Failed(status(code))
     }
 
     #[test]
@@ -219,39 +233,34 @@ mod tests {
         let again = decide(
             &mut fates,
             &[0, 1, 2, 3],
-            vec![Delivered, fail(true), fail_with("bad", false), fail(true)],
+            vec![Delivered, fail(true), fail_with(404), fail(true)],
             attempt(1, false),
         );
         assert_eq!(again, vec![1, 3]);
         assert_eq!(
             fates,
-            vec![Some(Ok(())), None, Some(Err("bad".into())), None]
+            vec![Some(Ok(())), None, Some(Err(status(404))), None]
         );
         // The second attempt sends 1 and 3 only; 3 succeeds, 1 fails for good.
         let again = decide(
             &mut fates,
             &[1, 3],
-            vec![fail_with("x2", false), Delivered],
+            vec![fail_with(403), Delivered],
             attempt(2, false),
         );
         assert!(again.is_empty());
-        assert_eq!(fates[1], Some(Err("x2".into())));
+        assert_eq!(fates[1], Some(Err(status(403))));
         assert_eq!(fates[3], Some(Ok(())));
     }
 
     #[test]
     fn the_last_allowed_attempt_gives_up_with_its_failure_and_why() {
         let mut fates = vec![None];
-        let again = decide(
-            &mut fates,
-            &[0],
-            vec![fail_with("http 503", true)],
-            attempt(3, false),
-        );
+        let again = decide(&mut fates, &[0], vec![fail_with(503)], attempt(3, false));
         assert!(again.is_empty());
         assert_eq!(
             fates[0],
-            Some(Err("http 503 (gave up after 3 attempts)".into()))
+            given_up(status(503), NotRetried::GaveUp { attempts: 3 })
         );
     }
 
@@ -262,11 +271,8 @@ mod tests {
             time_for_retry: false,
             ..attempt(1, false)
         };
-        assert!(decide(&mut fates, &[0], vec![fail_with("t", true)], facts).is_empty());
-        assert_eq!(
-            fates[0],
-            Some(Err("t (no time left before the deadline to retry)".into()))
-        );
+        assert!(decide(&mut fates, &[0], vec![fail_with(429)], facts).is_empty());
+        assert_eq!(fates[0], given_up(status(429), NotRetried::NoTimeLeft));
     }
 
     #[test]
@@ -276,22 +282,17 @@ mod tests {
         let again = decide(
             &mut fates,
             &[0, 1, 2],
-            vec![Delivered, fail_with("500", true), Delivered],
+            vec![Delivered, fail_with(500), Delivered],
             attempt(1, true),
         );
         assert!(again.is_empty());
-        assert_eq!(
-            fates[1],
-            Some(Err(
-                "500 (not retried: a later event of the message group was delivered)".into()
-            ))
-        );
+        assert_eq!(fates[1], given_up(status(500), NotRetried::LaterDelivered));
         // Unordered, the same answer retries the failed event.
         let mut fates = vec![None; 3];
         let again = decide(
             &mut fates,
             &[0, 1, 2],
-            vec![Delivered, fail_with("500", true), Delivered],
+            vec![Delivered, fail_with(500), Delivered],
             attempt(1, false),
         );
         assert_eq!(again, vec![1]);
@@ -303,17 +304,12 @@ mod tests {
         let again = decide(
             &mut fates,
             &[0, 1, 2],
-            vec![fail(true), fail_with("400", false), fail_with("429", true)],
+            vec![fail(true), fail_with(400), fail_with(429)],
             attempt(1, true),
         );
         // Event 0 came before the final failure: it may still go again, in order.
         assert_eq!(again, vec![0]);
-        assert_eq!(
-            fates[2],
-            Some(Err(
-                "429 (not retried: an earlier event of the message group failed)".into()
-            ))
-        );
+        assert_eq!(fates[2], given_up(status(429), NotRetried::EarlierFailed));
         let mut fates = vec![None; 2];
         let again = decide(
             &mut fates,

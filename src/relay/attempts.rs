@@ -9,7 +9,7 @@ use tracing::{Instrument, debug, info_span};
 use super::Ctx;
 use crate::publish::classify::classify;
 use crate::publish::retry::{Attempt, decide};
-use crate::publish::{OutgoingEvent, Publisher};
+use crate::publish::{EventError, NotSent, OutgoingEvent, Publisher, SendError};
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
 /// `ordered` (FIFO): a failed event is retried only when no later event of the request was
@@ -20,10 +20,10 @@ pub(super) async fn send_with_retries<P: Publisher>(
     channel: &str,
     events: &[OutgoingEvent],
     ordered: bool,
-) -> Vec<Result<(), String>> {
+) -> Vec<Result<(), EventError>> {
     let span = info_span!("publish", channel, events = events.len());
     async move {
-        let mut results: Vec<Option<Result<(), String>>> = vec![None; events.len()];
+        let mut results: Vec<Option<Result<(), EventError>>> = vec![None; events.len()];
         let mut pending: Vec<usize> = (0..events.len()).collect();
         let mut attempt: u32 = 0;
         while !pending.is_empty() {
@@ -32,11 +32,9 @@ pub(super) async fn send_with_retries<P: Publisher>(
             // (The semaphore is never closed, so an error can only be the deadline.)
             let permit = tokio::time::timeout_at(ctx.deadline, ctx.permits.acquire()).await;
             let (Ok(Ok(permit)), Some(remaining)) = (permit, remaining(ctx.deadline)) else {
-                settle(
-                    &mut results,
-                    &pending,
-                    "deadline reached before the request was sent",
-                );
+                for &slot in &pending {
+                    results[slot] = Some(Err(EventError::NotSent(NotSent::DeadlineReached)));
+                }
                 break;
             };
             let timeout = ctx.settings.request_timeout.min(remaining);
@@ -46,7 +44,7 @@ pub(super) async fn send_with_retries<P: Publisher>(
             let response =
                 match tokio::time::timeout(timeout, ctx.publisher.publish(channel, &texts)).await {
                     Ok(r) => r,
-                    Err(_) => Err(crate::publish::SendError::Timeout),
+                    Err(_) => Err(SendError::Timeout),
                 };
             drop(permit);
             let latency = started.elapsed().as_secs_f64() * 1000.0;
@@ -77,7 +75,7 @@ pub(super) async fn send_with_retries<P: Publisher>(
         }
         results
             .into_iter()
-            .map(|r| r.unwrap_or_else(|| Err("not sent".to_owned())))
+            .map(|r| r.unwrap_or(Err(EventError::NotSent(NotSent::Unsettled))))
             .collect()
     }
     .instrument(span)
@@ -87,11 +85,4 @@ pub(super) async fn send_with_retries<P: Publisher>(
 fn remaining(deadline: Instant) -> Option<Duration> {
     let left = deadline.saturating_duration_since(Instant::now());
     (!left.is_zero()).then_some(left)
-}
-
-/// Fails every pending event with `reason`.
-fn settle(results: &mut [Option<Result<(), String>>], pending: &[usize], reason: &str) {
-    for &slot in pending {
-        results[slot] = Some(Err(reason.to_owned()));
-    }
 }

@@ -6,8 +6,8 @@ use super::attempts::send_with_retries;
 use super::{Ctx, Prepared};
 use crate::limits::MAX_EVENTS_PER_PUBLISH;
 use crate::publish::batch;
-use crate::publish::{OutgoingEvent, Publisher};
-use crate::report::{EventResult, LaneResult, RecordFailure};
+use crate::publish::{EventError, NotSent, OutgoingEvent, Publisher};
+use crate::report::{EventResult, FailureReason, LaneResult, RecordFailure};
 
 /// One FIFO message group, record by record; stops at the first failure.
 pub(super) async fn run_group<P: Publisher>(
@@ -27,9 +27,10 @@ pub(super) async fn run_group<P: Publisher>(
             for (index, _) in &members[i..] {
                 lane.records.push((
                     *index,
-                    RecordFailure::plain(format!(
-                        "not published: record {first} of message group {group} failed earlier"
-                    )),
+                    RecordFailure::plain(FailureReason::GroupFailedEarlier {
+                        first,
+                        group: group.clone(),
+                    }),
                 ));
             }
             break;
@@ -49,7 +50,7 @@ pub(super) async fn run_group<P: Publisher>(
             }
             Prepared::Events(events) => events,
         };
-        if let Some((event, reason)) = events
+        if let Some((event, error)) = events
             .iter()
             .find_map(|e| batch::check_size(e).err().map(|r| (e, r)))
         {
@@ -58,7 +59,7 @@ pub(super) async fn run_group<P: Publisher>(
                 RecordFailure {
                     rule: Some(event.origin.rule.clone()),
                     channel: Some(event.channel.clone()),
-                    reason,
+                    reason: FailureReason::Event(error),
                 },
             ));
             stopped_by = Some(*index);
@@ -96,9 +97,7 @@ pub(super) async fn run_group<P: Publisher>(
                 results.extend(chunk.events.into_iter().map(|e| EventResult {
                     origin: e.origin,
                     channel: e.channel,
-                    result: Err(
-                        "not published: an earlier request of the message group failed".to_owned(),
-                    ),
+                    result: Err(EventError::NotSent(NotSent::EarlierRequestFailed)),
                 }));
                 continue;
             }
@@ -127,9 +126,10 @@ pub(super) async fn run_group<P: Publisher>(
                 if delivered {
                     lane.records.push((
                         *index,
-                        RecordFailure::plain(format!(
-                            "delivered, but reported failed because record {first} of message group {group} failed before it"
-                        )),
+                        RecordFailure::plain(FailureReason::DeliveredAfterGroupFailure {
+                            first,
+                            group: group.clone(),
+                        }),
                     ));
                 }
                 continue;

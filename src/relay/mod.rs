@@ -30,7 +30,7 @@ use crate::input::Record;
 use crate::publish::batch;
 use crate::publish::retry::{Backoff, Jitter};
 use crate::publish::{Origin, OutgoingEvent, Publisher};
-use crate::report::{EventResult, LaneResult, RecordFailure, Report, assemble};
+use crate::report::{EventResult, FailureReason, LaneResult, RecordFailure, Report, assemble};
 use crate::route::{RouteError, Routed, route};
 use crate::rules::RuleSet;
 use fifo::run_group;
@@ -102,14 +102,14 @@ pub async fn relay<P: Publisher>(
 /// Route one record; input and routing errors become the record's failure.
 pub fn route_record(record: Record, rules: &RuleSet) -> RoutedRecord {
     let routed = match &record.document {
-        Err(e) => Err(RecordFailure::plain(format!("unreadable record: {e}"))),
+        Err(e) => Err(RecordFailure::plain(FailureReason::Unreadable(e.clone()))),
         Ok(document) => route(rules, document).map_err(|e| match e {
-            RouteError::Render { rule, reason } => RecordFailure {
+            RouteError::Render { rule, error } => RecordFailure {
                 rule: Some(rule),
                 channel: None,
-                reason: format!("route failed: {reason}"),
+                reason: FailureReason::Render(error),
             },
-            other => RecordFailure::plain(format!("route failed: {other}")),
+            RouteError::Unmatched => RecordFailure::plain(FailureReason::Unmatched),
         }),
     };
     RoutedRecord {
