@@ -161,15 +161,26 @@ pub(crate) struct EventResult {
     pub(crate) result: Result<(), EventError>,
 }
 
-/// What one lane (a channel queue or a message group) produced.
+/// Where a lane's results go in a record's list of failures, so reports and error messages are
+/// the same from run to run although senders finish in any order: events refused before sending
+/// first (in event order), then channels in first-appearance order (each channel's senders in
+/// the order they started), then message groups in first-appearance order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum LaneKey {
+    /// Every event refused before sending, in event order.
+    #[default]
+    Refused,
+    /// A channel's sender: the channel's lane, and the sender's start number.
+    Channel { lane: usize, sequence: usize },
+    /// The n-th message group.
+    Group(usize),
+}
+
+/// What one lane (refused events, a channel's sender or a message group) produced.
 #[derive(Default)]
 pub(crate) struct LaneResult {
-    /// Where its results go in a record's list of failures: `(kind, position, sequence)`.
-    /// Refused events first, in event order; then channels in first-appearance order, each
-    /// channel's senders in the order they started; then message groups in first-appearance
-    /// order. Senders finish in any order; sorting on this keeps reports and error messages
-    /// the same from run to run.
-    pub(crate) order: (u8, usize, usize),
+    /// Where its results go among a record's failures.
+    pub(crate) key: LaneKey,
     pub(crate) events: Vec<EventResult>,
     /// Records failed without (or despite) their own events' results.
     pub(crate) records: Vec<(usize, RecordFailure)>,
@@ -177,20 +188,64 @@ pub(crate) struct LaneResult {
     pub(crate) unmatched: Vec<usize>,
 }
 
-/// The report from what each record met: its own failure or no match before publishing
-/// (`failures`, `unmatched`) and its events' fates (`lanes`), all by arrival position.
-pub(crate) fn assemble(
-    seen: Vec<(usize, String)>,
-    mut failures: Vec<Vec<RecordFailure>>,
-    mut unmatched: Vec<bool>,
-    mut lanes: Vec<LaneResult>,
-) -> Report {
-    lanes.sort_by_key(|lane| lane.order);
-    let records = seen.len();
+/// Per record, by arrival position: its id and what is known before publishing (its own
+/// failure, or that no rule matched).
+#[derive(Default)]
+pub(crate) struct Book {
+    ids: Vec<String>,
+    failures: Vec<Vec<RecordFailure>>,
+    unmatched: Vec<bool>,
+}
+
+impl Book {
+    /// Notes the next record; returns its position.
+    pub(crate) fn open(&mut self, id: String) -> usize {
+        self.ids.push(id);
+        self.failures.push(Vec::new());
+        self.unmatched.push(false);
+        self.ids.len() - 1
+    }
+
+    /// The record at `pos` failed before publishing.
+    pub(crate) fn fail(&mut self, pos: usize, failure: RecordFailure) {
+        if let Some(failures) = self.failures.get_mut(pos) {
+            failures.push(failure);
+        }
+    }
+
+    /// No rule matched the record at `pos`.
+    pub(crate) fn unmatched(&mut self, pos: usize) {
+        if let Some(unmatched) = self.unmatched.get_mut(pos) {
+            *unmatched = true;
+        }
+    }
+}
+
+/// What the relay counted while publishing.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    /// Event re-sends.
+    pub(crate) retries: u64,
+    /// Each request's latency in milliseconds.
+    pub(crate) latencies_ms: Vec<f64>,
+}
+
+/// The report from what each record met before publishing (`book`) and its events' fates
+/// (`lanes`), all by arrival position.
+pub(crate) fn assemble(book: Book, mut lanes: Vec<LaneResult>, counters: Counters) -> Report {
+    let Book {
+        ids,
+        mut failures,
+        mut unmatched,
+    } = book;
+    lanes.sort_by_key(|lane| lane.key);
+    let records = ids.len();
     let position = |pos: usize| (pos < records).then_some(pos);
     let mut counts = vec![0usize; records];
     let mut stats = Stats {
-        records: seen.len() as u64,
+        records: records as u64,
+        retries: counters.retries,
+        latencies_ms: counters.latencies_ms,
         ..Stats::default()
     };
     for lane in lanes {
@@ -223,22 +278,22 @@ pub(crate) fn assemble(
                 }
             }
         }
-        for (index, failure) in lane.records {
-            if let Some(pos) = position(index) {
+        for (pos, failure) in lane.records {
+            if let Some(pos) = position(pos) {
                 failures[pos].push(failure);
             }
         }
-        for index in lane.unmatched {
-            if let Some(pos) = position(index) {
+        for pos in lane.unmatched {
+            if let Some(pos) = position(pos) {
                 unmatched[pos] = true;
             }
         }
     }
 
-    let reports = seen
+    let reports = ids
         .into_iter()
         .enumerate()
-        .map(|(pos, (index, id))| {
+        .map(|(pos, id)| {
             let outcome = if !failures[pos].is_empty() {
                 RecordOutcome::Failed(std::mem::take(&mut failures[pos]))
             } else if unmatched[pos] {
@@ -248,7 +303,11 @@ pub(crate) fn assemble(
                     events: counts[pos],
                 }
             };
-            RecordReport { index, id, outcome }
+            RecordReport {
+                index: pos,
+                id,
+                outcome,
+            }
         })
         .collect::<Vec<_>>();
     stats.unmatched = reports

@@ -48,9 +48,7 @@ pub(super) async fn send_with_retries<P: Publisher>(
                 };
             drop(permit);
             let latency = started.elapsed().as_secs_f64() * 1000.0;
-            if let Ok(mut c) = ctx.counters.lock() {
-                c.1.push(latency);
-            }
+            ctx.count(|c| c.latencies_ms.push(latency));
             debug!(
                 attempt,
                 status = response.as_ref().map(|r| r.status).ok(),
@@ -69,9 +67,7 @@ pub(super) async fn send_with_retries<P: Publisher>(
                 break;
             }
             tokio::time::sleep(delay).await;
-            if let Ok(mut c) = ctx.counters.lock() {
-                c.0 += pending.len() as u64;
-            }
+            ctx.count(|c| c.retries += pending.len() as u64);
         }
         results
             .into_iter()

@@ -1,5 +1,15 @@
-//! Channel lanes: the requests of records without a message group, one sender per channel,
-//! strictly in order, channels concurrently (bounded by the relay's permits).
+//! Channel lanes: the requests of records without a message group — one sender per channel,
+//! strictly in order, channels concurrently (bounded by the relay's permits) — started while
+//! records are still arriving.
+//!
+//! Events are batched by a [`Planner`]: a channel's request is queued as soon as it is complete
+//! (five events, or the next event would not fit), because no later record can change it, and
+//! the channels' last requests are queued once the last record is in. The requests are exactly
+//! those of planning the whole batch at once. While requests are in flight, the routing loop
+//! yields to the runtime and takes up finished requests (which starts queued ones) every
+//! [`RECORDS_BETWEEN_POLLS`] records or [`ROUTING_BETWEEN_POLLS`], whichever comes first, so a
+//! long batch does not hold responses and next requests back. A batch of fewer records than that
+//! (an EventBridge event, SQS's default batch of ten) is routed whole before its first request.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -11,12 +21,12 @@ use futures_util::stream::FuturesUnordered;
 
 use super::Ctx;
 use super::attempts::send_with_retries;
-use crate::publish::Publisher;
-use crate::publish::batch::Chunk;
-use crate::report::{EventResult, LaneResult};
+use crate::publish::batch::{Chunk, Planner};
+use crate::publish::{OutgoingEvent, Publisher};
+use crate::report::{EventResult, LaneKey, LaneResult};
 
-/// Most records routed between two looks at the requests in flight (see [`publish_records`]).
-/// A record of about 1 KB takes some 10 µs to read and route.
+/// Most records routed between two looks at the requests in flight. A record of about 1 KB
+/// takes some 10 µs to read and route.
 pub(super) const RECORDS_BETWEEN_POLLS: usize = 16;
 
 /// Longest routing time between two looks at the requests in flight, for batches of large
@@ -25,18 +35,103 @@ pub(super) const RECORDS_BETWEEN_POLLS: usize = 16;
 /// wall clock (`std::time::Instant`), not tokio's, which stands still in paused-clock tests.
 pub(super) const ROUTING_BETWEEN_POLLS: Duration = Duration::from_micros(200);
 
-/// Takes up the senders that have finished, without waiting for the others.
-pub(super) async fn take_finished<F: Future<Output = LaneResult>>(
-    senders: &mut FuturesUnordered<F>,
-    into: &mut Vec<LaneResult>,
-) {
-    std::future::poll_fn(|cx| {
-        while let Poll::Ready(Some(lane)) = senders.poll_next_unpin(cx) {
-            into.push(lane);
+/// The planner, the senders at work and what finished senders and refused events produced.
+/// `start(lane, sequence)` starts a sender for a channel whose queue just got work.
+pub(super) struct ChannelLanes<'q, S, F> {
+    queues: &'q ChannelQueues,
+    start: S,
+    planner: Planner,
+    running: FuturesUnordered<F>,
+    started: usize,
+    refused: LaneResult,
+    done: Vec<LaneResult>,
+    /// Records taken and the time at the last look at the senders.
+    last_look: (usize, std::time::Instant),
+}
+
+impl<'q, S, F> ChannelLanes<'q, S, F>
+where
+    S: FnMut(usize, usize) -> F,
+    F: Future<Output = LaneResult>,
+{
+    pub(super) fn new(queues: &'q ChannelQueues, start: S) -> Self {
+        Self {
+            queues,
+            start,
+            planner: Planner::default(),
+            running: FuturesUnordered::new(),
+            started: 0,
+            refused: LaneResult::default(),
+            done: Vec::new(),
+            last_look: (0, std::time::Instant::now()),
         }
-        Poll::Ready(())
-    })
-    .await;
+    }
+
+    /// Plans a record's events; a request that is complete goes to its channel's queue (and
+    /// starts a sender if the channel has none at work). An oversized event is refused.
+    pub(super) fn push(&mut self, events: Vec<OutgoingEvent>) {
+        for event in events {
+            let Self {
+                queues,
+                start,
+                planner,
+                running,
+                started,
+                ..
+            } = self;
+            let pushed = planner.push(event, |lane, chunk| {
+                if queues.push(lane, chunk) {
+                    running.push(start(lane, *started));
+                    *started += 1;
+                }
+            });
+            if let Err(rejected) = pushed {
+                let rejected = *rejected;
+                self.refused.events.push(EventResult {
+                    origin: rejected.event.origin,
+                    channel: rejected.event.channel,
+                    result: Err(rejected.reason),
+                });
+            }
+        }
+    }
+
+    /// After `taken` records: takes up finished senders (which lets queued requests start) when
+    /// [`RECORDS_BETWEEN_POLLS`] records or [`ROUTING_BETWEEN_POLLS`] have passed since the last
+    /// look, and senders are at work.
+    pub(super) async fn look_if_due(&mut self, taken: usize) {
+        let (at, when) = self.last_look;
+        if self.running.is_empty()
+            || (taken - at < RECORDS_BETWEEN_POLLS && when.elapsed() < ROUTING_BETWEEN_POLLS)
+        {
+            return;
+        }
+        tokio::task::yield_now().await;
+        let Self { running, done, .. } = self;
+        std::future::poll_fn(|cx| {
+            while let Poll::Ready(Some(lane)) = running.poll_next_unpin(cx) {
+                done.push(lane);
+            }
+            Poll::Ready(())
+        })
+        .await;
+        self.last_look = (taken, std::time::Instant::now());
+    }
+
+    /// Queues every channel's last request and waits for all senders.
+    pub(super) async fn finish(mut self) -> Vec<LaneResult> {
+        for (lane, chunk) in self.planner.finish() {
+            if self.queues.push(lane, chunk) {
+                self.running.push((self.start)(lane, self.started));
+                self.started += 1;
+            }
+        }
+        while let Some(lane) = self.running.next().await {
+            self.done.push(lane);
+        }
+        self.done.push(self.refused);
+        self.done
+    }
 }
 
 /// Each channel's requests waiting to be sent, and whether a sender is working through them.
@@ -62,7 +157,7 @@ impl ChannelQueues {
 
     /// Queues a channel's next request. True when the channel has no sender at work, so the
     /// caller must start one.
-    pub(super) fn push(&self, lane: usize, chunk: Chunk) -> bool {
+    fn push(&self, lane: usize, chunk: Chunk) -> bool {
         let mut lanes = self.lock();
         if lane >= lanes.len() {
             lanes.resize_with(lane + 1, ChannelQueue::default);
@@ -93,7 +188,7 @@ pub(super) async fn run_channel<P: Publisher>(
     sequence: usize,
 ) -> LaneResult {
     let mut result = LaneResult {
-        order: (1, lane, sequence),
+        key: LaneKey::Channel { lane, sequence },
         ..LaneResult::default()
     };
     while let Some(chunk) = queues.next(lane) {

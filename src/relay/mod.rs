@@ -16,27 +16,21 @@ mod lanes;
 #[cfg(test)]
 mod tests;
 
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::StreamExt;
-use futures_util::future::join_all;
-use futures_util::stream::FuturesUnordered;
 use tokio::sync::Semaphore;
 use tokio::time::Instant;
 
 use crate::config::Tuning;
 use crate::input::Record;
-use crate::publish::batch;
 use crate::publish::retry::{Backoff, Jitter};
 use crate::publish::{Origin, OutgoingEvent, Publisher};
-use crate::report::{EventResult, FailureReason, LaneResult, RecordFailure, Report, assemble};
+use crate::report::{Book, Counters, FailureReason, RecordFailure, Report, assemble};
 use crate::route::{RouteError, Routed, route};
 use crate::rules::RuleSet;
-use fifo::run_group;
-use lanes::{
-    ChannelQueues, RECORDS_BETWEEN_POLLS, ROUTING_BETWEEN_POLLS, run_channel, take_finished,
-};
+use fifo::Groups;
+use lanes::{ChannelLanes, ChannelQueues, run_channel};
 
 /// How the relay publishes: from the `BRIDGE_*` tuning knobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +49,7 @@ impl RelaySettings {
     /// Production settings: full jitter.
     pub fn from_tuning(tuning: &Tuning) -> Self {
         Self {
+            // Configuration guarantees at least one of each; a zero would stall or never send.
             concurrency: tuning.concurrency.max(1),
             max_attempts: tuning.max_attempts.max(1),
             request_timeout: tuning.request_timeout,
@@ -67,11 +62,10 @@ impl RelaySettings {
     }
 }
 
-/// A record after routing: what it publishes, or why it fails before publishing.
+/// A record after routing: what it publishes, or why it fails before publishing. Its position
+/// in the invocation is the order the relay takes it in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutedRecord {
-    /// Position in the invocation.
-    pub index: usize,
     /// `messageId` or the EventBridge `id`.
     pub id: String,
     /// FIFO message group, if any.
@@ -99,7 +93,7 @@ pub async fn relay<P: Publisher>(
     publish_records(routed, publisher, settings, deadline).await
 }
 
-/// Route one record; input and routing errors become the record's failure.
+/// Routes one record; input and routing errors become the record's failure.
 pub fn route_record(record: Record, rules: &RuleSet) -> RoutedRecord {
     let routed = match &record.document {
         Err(e) => Err(RecordFailure::plain(FailureReason::Unreadable(e.clone()))),
@@ -113,7 +107,6 @@ pub fn route_record(record: Record, rules: &RuleSet) -> RoutedRecord {
         }),
     };
     RoutedRecord {
-        index: record.index,
         id: record.id,
         group: record.group,
         routed,
@@ -121,6 +114,7 @@ pub fn route_record(record: Record, rules: &RuleSet) -> RoutedRecord {
 }
 
 /// A record's events ready to send, or why it stops before sending.
+#[derive(Debug, PartialEq)]
 enum Prepared {
     Events(Vec<OutgoingEvent>),
     Unmatched,
@@ -149,28 +143,28 @@ fn prepare(index: usize, routed: Result<Vec<Routed>, RecordFailure>) -> Prepared
     }
 }
 
+/// What every request of the invocation shares: the publisher, the settings, the deadline, the
+/// permits that bound requests in flight, and the counters.
 struct Ctx<'a, P> {
     publisher: &'a P,
     settings: &'a RelaySettings,
     deadline: Instant,
     permits: Semaphore,
-    counters: Mutex<(u64, Vec<f64>)>,
+    counters: Mutex<Counters>,
+}
+
+impl<P> Ctx<'_, P> {
+    /// Adds to the counters (a poisoned lock still counts: nothing panics while holding it).
+    fn count(&self, add: impl FnOnce(&mut Counters)) {
+        add(&mut self.counters.lock().unwrap_or_else(PoisonError::into_inner));
+    }
 }
 
 /// Publishes routed records: the relay minus routing, so it can be driven with hand-made
-/// [`Routed`] events.
-///
-/// Requests start while records are still arriving. Events without a message group are batched
-/// by a [`batch::Planner`]: a channel's request is queued as soon as it is complete (five events,
-/// or the next event would not fit), because no later record can change it, and the channels'
-/// last requests are queued once the last record is in. Each channel sends its requests one
-/// after the other, as before; the requests are exactly those of planning the whole batch at
-/// once. While requests are in flight, the routing loop yields to the runtime and takes up
-/// finished requests (which starts queued ones) every [`RECORDS_BETWEEN_POLLS`] records or
-/// [`ROUTING_BETWEEN_POLLS`], whichever comes first, so a long batch does not hold responses
-/// and next requests back. A batch of fewer records than that (an EventBridge event, SQS's
-/// default batch of ten) is routed whole before its first request, as before. FIFO message
-/// groups (SQS FIFO batches hold at most ten records) start once every record is read.
+/// [`Routed`] events. Records without a message group go to the channel lanes as they arrive
+/// ([`lanes`]: requests start while later records are still routed); records of a FIFO message
+/// group wait for the last record and then go group by group ([`fifo`]: SQS FIFO batches hold
+/// at most ten records).
 pub async fn publish_records<P: Publisher>(
     records: impl IntoIterator<Item = RoutedRecord>,
     publisher: &P,
@@ -181,107 +175,30 @@ pub async fn publish_records<P: Publisher>(
         publisher,
         settings,
         deadline,
-        permits: Semaphore::new(settings.concurrency.max(1)),
-        counters: Mutex::new((0, Vec::new())),
+        permits: Semaphore::new(settings.concurrency),
+        counters: Mutex::new(Counters::default()),
     };
     let queues = ChannelQueues::default();
-    let mut planner = batch::Planner::default();
-    let mut senders = FuturesUnordered::new();
-    let mut started = 0;
-    let mut lanes: Vec<LaneResult> = Vec::new();
-    let mut last_poll = (0, std::time::Instant::now());
-
-    // Per record, in arrival order: its index and id, and what is known before publishing.
-    let mut seen: Vec<(usize, String)> = Vec::new();
-    let mut failures: Vec<Vec<RecordFailure>> = Vec::new();
-    let mut unmatched: Vec<bool> = Vec::new();
-    let mut groups: Vec<(String, Vec<(usize, Prepared)>)> = Vec::new();
-
-    for (pos, record) in records.into_iter().enumerate() {
-        let RoutedRecord {
-            index,
-            id,
-            group,
-            routed,
-        } = record;
-        // Events and group members name their record by its place in the invocation; the
-        // report gives back the record's own index and id from `seen`.
-        let prepared = prepare(pos, routed);
-        seen.push((index, id));
-        failures.push(Vec::new());
-        unmatched.push(false);
-        match group {
-            Some(group) => match groups.iter_mut().find(|(g, _)| *g == group) {
-                Some((_, members)) => members.push((pos, prepared)),
-                None => groups.push((group, vec![(pos, prepared)])),
-            },
-            None => match prepared {
-                Prepared::Events(events) => {
-                    for event in events {
-                        let pushed = planner.push(event, |lane, chunk| {
-                            if queues.push(lane, chunk) {
-                                senders.push(run_channel(&ctx, &queues, lane, started));
-                                started += 1;
-                            }
-                        });
-                        if let Err(rejected) = pushed {
-                            lanes.push(LaneResult {
-                                order: (0, lanes.len(), 0),
-                                events: vec![EventResult {
-                                    origin: rejected.event.origin,
-                                    channel: rejected.event.channel,
-                                    result: Err(rejected.reason),
-                                }],
-                                ..LaneResult::default()
-                            });
-                        }
-                    }
-                }
-                Prepared::Unmatched => unmatched[pos] = true,
-                Prepared::Failed(f) => failures[pos].push(f),
-            },
+    let mut lanes = ChannelLanes::new(&queues, |lane, sequence| {
+        run_channel(&ctx, &queues, lane, sequence)
+    });
+    let mut book = Book::default();
+    let mut groups = Groups::default();
+    for record in records {
+        let pos = book.open(record.id);
+        match (record.group, prepare(pos, record.routed)) {
+            (Some(group), prepared) => groups.push(group, pos, prepared),
+            (None, Prepared::Events(events)) => lanes.push(events),
+            (None, Prepared::Unmatched) => book.unmatched(pos),
+            (None, Prepared::Failed(failure)) => book.fail(pos, failure),
         }
-        if !senders.is_empty()
-            && (pos + 1 - last_poll.0 >= RECORDS_BETWEEN_POLLS
-                || last_poll.1.elapsed() >= ROUTING_BETWEEN_POLLS)
-        {
-            tokio::task::yield_now().await;
-            take_finished(&mut senders, &mut lanes).await;
-            last_poll = (pos + 1, std::time::Instant::now());
-        }
+        lanes.look_if_due(pos + 1).await;
     }
-    for (lane, chunk) in planner.finish() {
-        if queues.push(lane, chunk) {
-            senders.push(run_channel(&ctx, &queues, lane, started));
-            started += 1;
-        }
-    }
-
-    let channel_lanes = async {
-        let mut done = Vec::new();
-        while let Some(lane) = senders.next().await {
-            done.push(lane);
-        }
-        done
-    };
-    let group_lanes = join_all(
-        groups
-            .into_iter()
-            .enumerate()
-            .map(|(place, (group, members))| run_group(&ctx, place, group, members)),
-    );
-    let (channel_results, group_results) =
-        futures_util::future::join(channel_lanes, group_lanes).await;
-    lanes.extend(channel_results);
-    lanes.extend(group_results);
-    drop(senders);
-
-    let (retries, latencies) = ctx
+    let (mut done, fifo) = futures_util::future::join(lanes.finish(), groups.run(&ctx)).await;
+    done.extend(fifo);
+    let counters = ctx
         .counters
         .into_inner()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let mut report = assemble(seen, failures, unmatched, lanes);
-    report.stats.retries = retries;
-    report.stats.latencies_ms = latencies;
-    report
+        .unwrap_or_else(PoisonError::into_inner);
+    assemble(book, done, counters)
 }

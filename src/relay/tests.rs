@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::lanes::RECORDS_BETWEEN_POLLS;
 use super::*;
+use crate::publish::batch;
 use crate::publish::fake::{FakePublisher, Scripted};
 use crate::publish::{EventError, NotRetried, NotSent, RawResponse, SendError};
 use crate::report::RecordOutcome;
@@ -51,7 +52,6 @@ fn routed(rule: &str, channel: &str, payload: serde_json::Value) -> Routed {
 
 fn record(index: usize, group: Option<&str>, routed: Vec<Routed>) -> RoutedRecord {
     RoutedRecord {
-        index,
         id: format!("m{index}"),
         group: group.map(str::to_owned),
         routed: Ok(routed),
@@ -192,7 +192,6 @@ async fn route_failures_unmatched_and_oversized_records_are_reported_without_req
     let records = vec![
         one(0, "/a"),
         RoutedRecord {
-            index: 1,
             id: "m1".into(),
             group: None,
             routed: Err(RecordFailure::plain(FailureReason::Unmatched)),
