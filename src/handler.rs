@@ -245,10 +245,19 @@ fn log_report(source: Source, report: &Report) {
         }
     }
     let s = &report.stats;
+    if s.unlisted > 0 {
+        // Accepted and counted, but nothing says AppSync broadcast them: a namespace handler that
+        // drops events answers so (UNVERIFIED), and so might a change of AppSync's answer.
+        warn!(
+            unlisted = s.unlisted,
+            "appsync accepted events without listing them as successful or failed"
+        );
+    }
     info!(
         source = ?source,
         records = s.records,
         events_published = s.events_published,
+        unlisted = s.unlisted,
         records_failed = s.records_failed,
         retries = s.retries,
         unmatched = s.unmatched,

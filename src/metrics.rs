@@ -78,6 +78,7 @@ pub fn emf_lines(namespace: &str, stats: &Stats, timestamp_ms: u64) -> Vec<Strin
                     {"Name": "RecordsFailed", "Unit": "Count"},
                     {"Name": "Retries", "Unit": "Count"},
                     {"Name": "Unmatched", "Unit": "Count"},
+                    {"Name": "Unlisted", "Unit": "Count"},
                     {"Name": "PublishLatency", "Unit": "Milliseconds"},
                 ],
             }],
@@ -87,6 +88,7 @@ pub fn emf_lines(namespace: &str, stats: &Stats, timestamp_ms: u64) -> Vec<Strin
         "RecordsFailed": stats.records_failed,
         "Retries": stats.retries,
         "Unmatched": stats.unmatched,
+        "Unlisted": stats.unlisted,
         "PublishLatency": first,
     });
     lines.push(function.to_string());
@@ -141,6 +143,7 @@ mod tests {
             records_failed: 1,
             retries: 2,
             unmatched: 1,
+            unlisted: 1,
             latencies_ms: vec![12.5, 30.0],
             ..Stats::default()
         };
@@ -172,6 +175,7 @@ mod tests {
         assert_eq!(f["RecordsFailed"], 1);
         assert_eq!(f["Retries"], 2);
         assert_eq!(f["Unmatched"], 1);
+        assert_eq!(f["Unlisted"], 1);
         assert_eq!(f["PublishLatency"], json!([12.5, 30.0]));
         // Every declared metric has a value in the document, as EMF requires.
         for m in f["_aws"]["CloudWatchMetrics"][0]["Metrics"]

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::input::InputError;
-use crate::publish::{EventError, Origin};
+use crate::publish::{Accepted, EventError, Origin};
 use crate::rules::template::RenderError;
 
 /// Why one record (or one of its events) failed: where, and what happened. Its `Display` is how
@@ -73,9 +73,9 @@ pub enum FailureReason {
     /// FIFO: it was accepted, but an earlier record of its group (sent in the same request)
     /// failed, so it is reported failed for SQS to redeliver after that one.
     #[error(
-        "delivered, but reported failed because record {first} of message group {group} failed before it"
+        "accepted by appsync, but reported failed because record {first} of message group {group} failed before it"
     )]
-    DeliveredAfterGroupFailure {
+    AcceptedAfterGroupFailure {
         /// The position of the group's first failed record.
         first: usize,
         /// The `MessageGroupId`.
@@ -124,6 +124,9 @@ pub struct Stats {
     pub records: u64,
     /// Events AppSync accepted.
     pub events_published: u64,
+    /// Of those, events a well-formed answer listed neither as successful nor as failed (a
+    /// namespace handler that drops events may answer so).
+    pub unlisted: u64,
     /// Records reported failed.
     pub records_failed: u64,
     /// Event re-sends (an event sent three times counts two).
@@ -158,7 +161,7 @@ impl Report {
 pub(crate) struct EventResult {
     pub(crate) origin: Origin,
     pub(crate) channel: String,
-    pub(crate) result: Result<(), EventError>,
+    pub(crate) result: Result<Accepted, EventError>,
 }
 
 /// Where a lane's results go in a record's list of failures, so reports and error messages are
@@ -263,9 +266,12 @@ pub(crate) fn assemble(book: Book, mut lanes: Vec<LaneResult>, counters: Counter
                 continue;
             };
             match event.result {
-                Ok(()) => {
+                Ok(accepted) => {
                     rule.published += 1;
                     stats.events_published += 1;
+                    if accepted == Accepted::Unlisted {
+                        stats.unlisted += 1;
+                    }
                     counts[pos] += 1;
                 }
                 Err(error) => {

@@ -1,32 +1,36 @@
 //! Classification: one response (or transport error) → one outcome per event of the request.
 //!
-//! AppSync answers a 2xx with `{"successful":[..],"failed":[..]}` and can fail single events in
-//! it (an `onPublish` handler marking them in error). Which keys a failed entry uses for its code
-//! and message is UNVERIFIED (protocol notes §2.1: `code`/`message` per the Android client,
-//! `errorCode`/`errorMessage` per the Swift client), so both are read and all are optional.
-//! Non-2xx bodies are `{"errors":[{"errorType":..,"message":..}]}` (§2.2, shape from the
-//! official clients; the status ↔ error mapping is UNVERIFIED).
+//! A 2xx confirms only what it lists. AppSync answers `{"successful":[..],"failed":[..]}`, each
+//! entry naming an event by its `index` in the request
+//! (<https://docs.aws.amazon.com/appsync/latest/eventapi/publish-http.html>), and can fail single
+//! events (an `onPublish` handler marking them in error). A body of another shape (not JSON, no
+//! `successful` array, an index out of range or listed twice: a proxy, a truncated response, a
+//! changed API) confirms nothing: its events are [`Malformed`] and sent again like those of a
+//! lost response. An event in neither list of a well-formed body is [`EventOutcome::Unlisted`]:
+//! accepted, as a namespace handler that drops events may answer (UNVERIFIED).
+//!
+//! Which keys a failed entry uses for its code and message is UNVERIFIED (`code`/`message` per
+//! the Android client, `errorCode`/`errorMessage` per the Swift client), so both are read and
+//! all are optional; an index or code may be a number or a numeric string. Non-2xx bodies are
+//! `{"errors":[{"errorType":..,"message":..}]}` (the shape the official clients read; which
+//! status AppSync uses for which error is UNVERIFIED).
 
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::json::kind;
-use crate::publish::{EventError, RawResponse, SendError};
+use crate::publish::{EventError, Malformed, RawResponse, SendError};
 
 /// The fate of one event in one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventOutcome {
-    /// AppSync accepted it.
+    /// AppSync accepted it: listed in `successful[]`.
     Delivered,
+    /// A well-formed 2xx listed it neither as successful nor as failed: counted accepted (a
+    /// filtering handler may drop events), not sent again, and reported.
+    Unlisted,
     /// It was not accepted; whether a retry can help is [`EventError::is_retryable`].
     Failed(EventError),
-}
-
-/// A 2xx body; `successful` is skipped unread (every event not in `failed` is delivered).
-#[derive(Deserialize)]
-struct Success {
-    #[serde(default)]
-    failed: Value,
 }
 
 #[derive(Deserialize)]
@@ -56,40 +60,64 @@ fn all_failed(events: usize, error: EventError) -> Vec<EventOutcome> {
 }
 
 fn classify_success(events: usize, response: &RawResponse) -> Vec<EventOutcome> {
-    let delivered = vec![EventOutcome::Delivered; events];
-    // A 2xx whose body we cannot read still means AppSync accepted the request: treat every event
-    // as delivered rather than re-send (and duplicate) them.
-    let Ok(body) = serde_json::from_slice::<Success>(&response.body) else {
-        return delivered;
+    match read_success(events, &response.body) {
+        Ok(outcomes) => outcomes,
+        Err(why) => all_failed(
+            events,
+            EventError::Unconfirmed {
+                status: response.status,
+                why,
+            },
+        ),
+    }
+}
+
+/// The outcomes a well-formed 2xx body gives, or what is wrong with it.
+fn read_success(events: usize, body: &[u8]) -> Result<Vec<EventOutcome>, Malformed> {
+    let body: Value = serde_json::from_slice(body).map_err(|_| Malformed::NotJson)?;
+    let Value::Object(body) = body else {
+        return Err(Malformed::NotAnObject { found: kind(&body) });
     };
-    // Read `failed` leniently (its entries' field names and types are UNVERIFIED, see the module
-    // comment): a strict schema would reject the whole body over one odd field and report a loss
-    // as delivered. Only an absent, null or empty `failed` means every event was accepted.
-    let entries = match body.failed {
-        Value::Null => return delivered,
-        Value::Array(entries) => entries,
-        other => {
-            return all_failed(
-                events,
-                EventError::FailedListNotArray {
-                    found: kind(&other),
-                },
-            );
+    let list = |name: &'static str| match body.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Array(entries)) => Ok(Some(entries)),
+        Some(other) => Err(Malformed::NotAnArray {
+            list: name,
+            found: kind(other),
+        }),
+    };
+    let successful = list("successful")?.ok_or(Malformed::NoSuccessful)?;
+    let failed = list("failed")?;
+    let mut outcomes: Vec<Option<EventOutcome>> = vec![None; events];
+    let mut place = |name: &'static str, at: usize, entry: &Value, outcome: EventOutcome| {
+        let index = entry
+            .get("index")
+            .and_then(index_of)
+            .ok_or(Malformed::NoIndex { list: name, at })?;
+        let (at_event, slot) = usize::try_from(index)
+            .ok()
+            .and_then(|i| Some(i).zip(outcomes.get_mut(i)))
+            .ok_or(Malformed::OutOfRange { index, events })?;
+        if slot.is_some() {
+            return Err(Malformed::Repeated { index: at_event });
         }
+        *slot = Some(outcome);
+        Ok(())
     };
-    let mut outcomes = delivered;
-    for entry in &entries {
+    for (at, entry) in successful.iter().enumerate() {
+        place("successful", at, entry, EventOutcome::Delivered)?;
+    }
+    for (at, entry) in failed.into_iter().flatten().enumerate() {
         let failure = EventOutcome::Failed(EventError::Rejected {
             code: either(entry, "code", "errorCode", code_of),
             message: either(entry, "message", "errorMessage", Value::as_str).map(str::to_owned),
         });
-        match entry.get("index").and_then(index_of) {
-            Some(i) if i < events => outcomes[i] = failure,
-            // An entry we cannot place: fail every event rather than report a loss as delivered.
-            _ => return vec![failure; events],
-        }
+        place("failed", at, entry, failure)?;
     }
-    outcomes
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(EventOutcome::Unlisted))
+        .collect())
 }
 
 /// The first of a failed entry's two spellings that reads as a `T` (an entry that is not an
@@ -106,10 +134,10 @@ fn either<'a, T>(
         .or_else(|| entry.get(alternative).and_then(&read))
 }
 
-/// An event index written as a number or a numeric string.
-fn index_of(value: &Value) -> Option<usize> {
+/// An event index written as a whole number or a numeric string.
+fn index_of(value: &Value) -> Option<u64> {
     match value {
-        Value::Number(n) => n.as_u64().and_then(|n| usize::try_from(n).ok()),
+        Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -160,7 +188,7 @@ mod tests {
                 reason: e.to_string(),
                 retryable: e.is_retryable(),
             }),
-            EventOutcome::Delivered => None,
+            EventOutcome::Delivered | EventOutcome::Unlisted => None,
         }
     }
 
@@ -214,7 +242,7 @@ mod tests {
     fn failed_entries_with_numeric_strings_and_odd_field_types_are_still_read() {
         let r = response(
             200,
-            r#"{"failed":[
+            r#"{"successful":[{"index":"0"}],"failed":[
                 {"index":"1","code":"429","message":{"nested":true},"errorMessage":"slow"},
                 {"index":2,"code":[1],"message":7}]}"#,
         );
@@ -250,12 +278,24 @@ mod tests {
 
     #[test]
     fn a_failed_list_that_is_not_an_array_fails_every_event() {
+        // Such a body confirms nothing: every event is unconfirmed, sent again like those of a
+        // lost response.
         for failed_value in [r#"{"0":{"code":400}}"#, r#""all""#, "1", "true"] {
-            let body = format!(r#"{{"failed":{failed_value}}}"#);
+            let body = format!(r#"{{"successful":[],"failed":{failed_value}}}"#);
             let out = classify(2, &response(200, &body));
             assert!(
-                out.iter().all(|o| failed(o).is_some_and(|f| !f.retryable)),
+                out.iter().all(|o| failed(o).is_some_and(|f| f.retryable)),
                 "{failed_value}: {out:?}"
+            );
+            assert!(
+                matches!(
+                    &out[0],
+                    EventOutcome::Failed(EventError::Unconfirmed {
+                        why: Malformed::NotAnArray { list: "failed", .. },
+                        ..
+                    })
+                ),
+                "{out:?}"
             );
         }
     }
@@ -264,8 +304,8 @@ mod tests {
     fn only_a_missing_null_or_empty_failed_list_delivers_everything() {
         for body in [
             r#"{"successful":[{"index":0},{"index":1}]}"#,
-            r#"{"failed":null}"#,
-            r#"{"failed":[],"successful":"odd"}"#,
+            r#"{"successful":[{"index":1},{"index":0}],"failed":null}"#,
+            r#"{"failed":[],"successful":[{"index":0},{"index":1}]}"#,
         ] {
             assert_eq!(
                 classify(2, &response(200, body)),
@@ -276,10 +316,96 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_200_body_counts_as_delivered() {
+    fn an_unreadable_200_body_confirms_nothing() {
+        let out = classify(2, &response(200, "ok"));
         assert_eq!(
-            classify(2, &response(200, "ok")),
-            vec![EventOutcome::Delivered; 2]
+            out,
+            vec![
+                EventOutcome::Failed(EventError::Unconfirmed {
+                    status: 200,
+                    why: Malformed::NotJson
+                });
+                2
+            ]
+        );
+        assert!(failed(&out[0]).unwrap().retryable);
+    }
+
+    /// What a 2xx body is found to be wrong with (the same for every event of the request).
+    fn malformed(events: usize, body: &str) -> Option<Malformed> {
+        let out = classify(events, &response(200, body));
+        match &out[..] {
+            [
+                EventOutcome::Failed(EventError::Unconfirmed { why, .. }),
+                rest @ ..,
+            ] if rest.iter().all(|o| o == &out[0]) => Some(why.clone()),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn a_2xx_confirms_only_a_body_of_appsyncs_shape() {
+        let full = r#"{"successful":[{"identifier":"a","index":0},{"identifier":"b","index":1}],"failed":[]}"#;
+        for (body, why) in [
+            ("", Malformed::NotJson),
+            (&full[..full.len() / 2], Malformed::NotJson),
+            ("[]", Malformed::NotAnObject { found: "an array" }),
+            ("{}", Malformed::NoSuccessful),
+            (r#"{"failed":[]}"#, Malformed::NoSuccessful),
+            (
+                r#"{"successful":{"index":0}}"#,
+                Malformed::NotAnArray {
+                    list: "successful",
+                    found: "an object",
+                },
+            ),
+            (
+                r#"{"successful":[{"identifier":"a"}]}"#,
+                Malformed::NoIndex {
+                    list: "successful",
+                    at: 0,
+                },
+            ),
+            (
+                r#"{"successful":[{"index":0},{"index":2}]}"#,
+                Malformed::OutOfRange {
+                    index: 2,
+                    events: 2,
+                },
+            ),
+            (
+                r#"{"successful":[{"index":0},{"index":0}]}"#,
+                Malformed::Repeated { index: 0 },
+            ),
+            (
+                r#"{"successful":[{"index":1}],"failed":[{"index":1,"code":500}]}"#,
+                Malformed::Repeated { index: 1 },
+            ),
+        ] {
+            assert_eq!(malformed(2, body), Some(why), "{body:?}");
+        }
+        assert_eq!(malformed(2, full), None);
+    }
+
+    #[test]
+    fn an_event_in_neither_list_of_a_well_formed_body_is_unlisted() {
+        let r = response(
+            200,
+            r#"{"successful":[{"index":2}],"failed":[{"index":0,"code":400}]}"#,
+        );
+        let out = classify(3, &r);
+        assert!(matches!(
+            out[0],
+            EventOutcome::Failed(EventError::Rejected {
+                code: Some(400),
+                ..
+            })
+        ));
+        assert_eq!(out[1], EventOutcome::Unlisted);
+        assert_eq!(out[2], EventOutcome::Delivered);
+        assert_eq!(
+            classify(2, &response(200, r#"{"successful":[]}"#)),
+            vec![EventOutcome::Unlisted; 2]
         );
     }
 

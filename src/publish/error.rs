@@ -29,11 +29,15 @@ pub enum EventError {
         /// The entry's `message` (or `errorMessage`), if it is a string.
         message: Option<String>,
     },
-    /// A 2xx whose `failed` is not an array: nothing in it can be trusted.
-    #[error("appsync answered with a failed list that is not an array ({found})")]
-    FailedListNotArray {
-        /// What it is instead (`an object`, `a string`, ...).
-        found: &'static str,
+    /// A 2xx whose body does not confirm the event (not AppSync's shape: a proxy, a truncated
+    /// response, a changed API). The event may or may not have been taken, so it is sent again
+    /// like one whose response was lost (at least once).
+    #[error("appsync answered http {status} without confirming the event: {why}")]
+    Unconfirmed {
+        /// The 2xx status.
+        status: u16,
+        /// What is wrong with the body.
+        why: Malformed,
     },
     /// The event's JSON text is over AppSync's limit; it is never sent.
     #[error("event is {bytes} bytes, over appsync's {MAX_EVENT_BYTES} byte limit")]
@@ -51,6 +55,54 @@ pub enum EventError {
         last: Box<EventError>,
         /// Why it is not sent again.
         why: NotRetried,
+    },
+}
+
+/// Why a 2xx body confirms nothing: AppSync answers `{"successful":[..],"failed":[..]}`, every
+/// event's index in exactly one of them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Malformed {
+    /// The body is not JSON (or not all of it arrived).
+    #[error("the body is not json")]
+    NotJson,
+    /// The body is JSON but not an object.
+    #[error("the body is {found}, not an object")]
+    NotAnObject {
+        /// What it is (`an array`, `a string`, ...).
+        found: &'static str,
+    },
+    /// The body has no `successful` list.
+    #[error("the body has no successful list")]
+    NoSuccessful,
+    /// A list is not an array.
+    #[error("{list} is {found}, not an array")]
+    NotAnArray {
+        /// `successful` or `failed`.
+        list: &'static str,
+        /// What it is instead.
+        found: &'static str,
+    },
+    /// An entry has no index that reads as a whole number.
+    #[error("{list}[{at}] has no usable index")]
+    NoIndex {
+        /// `successful` or `failed`.
+        list: &'static str,
+        /// The entry's place in its list.
+        at: usize,
+    },
+    /// An index names no event of the request.
+    #[error("index {index} is out of range for {events} events")]
+    OutOfRange {
+        /// The index.
+        index: u64,
+        /// The events sent.
+        events: usize,
+    },
+    /// An index is listed twice (in one list or in both).
+    #[error("index {index} is listed twice")]
+    Repeated {
+        /// The index.
+        index: usize,
     },
 }
 
@@ -79,8 +131,8 @@ pub enum NotRetried {
         attempts: u32,
     },
     /// FIFO: a later event of the request was accepted; a retry would land after it.
-    #[error("not retried: a later event of the message group was delivered")]
-    LaterDelivered,
+    #[error("not retried: a later event of the message group was accepted")]
+    LaterAccepted,
     /// FIFO: an earlier event of the request failed for good; the group has failed.
     #[error("not retried: an earlier event of the message group failed")]
     EarlierFailed,
@@ -101,8 +153,9 @@ impl EventError {
             // the namespace's onPublish handler rejecting the event. The record still fails, so
             // the trigger's own retry (SQS redelivery, Lambda async retry) applies.
             EventError::Rejected { code, .. } => code.is_some_and(is_retryable_status),
-            EventError::FailedListNotArray { .. }
-            | EventError::Oversized { .. }
+            // Lost like a dropped response: a retry can still be confirmed.
+            EventError::Unconfirmed { .. } => true,
+            EventError::Oversized { .. }
             | EventError::NotSent(_)
             | EventError::NotRetried { .. } => false,
         }
@@ -203,6 +256,15 @@ mod tests {
             assert_eq!(e.is_retryable(), retryable, "{status}");
         }
         assert!(!EventError::Oversized { bytes: 1 }.is_retryable());
+        let unconfirmed = EventError::Unconfirmed {
+            status: 200,
+            why: Malformed::NotJson,
+        };
+        assert!(unconfirmed.is_retryable());
+        assert_eq!(
+            unconfirmed.to_string(),
+            "appsync answered http 200 without confirming the event: the body is not json"
+        );
         assert!(!EventError::NotSent(NotSent::DeadlineReached).is_retryable());
     }
 }

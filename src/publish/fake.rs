@@ -19,6 +19,8 @@ pub enum Scripted {
     Transport,
     /// Never answers (the caller's timeout must fire).
     Hang,
+    /// This status and body exactly (a malformed or odd answer).
+    Raw { status: u16, body: &'static str },
 }
 
 /// One request as the fake saw it.
@@ -121,6 +123,10 @@ impl Publisher for FakePublisher {
             }),
             Some(Scripted::Transport) => Err(SendError::Transport("connection reset".into())),
             Some(Scripted::Hang) => std::future::pending().await,
+            Some(Scripted::Raw { status, body }) => Ok(RawResponse {
+                status,
+                body: body.as_bytes().to_vec(),
+            }),
         }
     }
 }

@@ -28,7 +28,7 @@ pub(crate) mod fake;
 use std::future::Future;
 use std::sync::Arc;
 
-pub use error::{EventError, NotRetried, NotSent};
+pub use error::{EventError, Malformed, NotRetried, NotSent};
 
 /// Where an outgoing event came from, so every failure maps back to its record and rule.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,16 @@ pub struct OutgoingEvent {
     pub channel: String,
     /// The payload's JSON text; AppSync wants each event as a string holding JSON.
     pub json: String,
+}
+
+/// How AppSync took an event it did not fail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// Listed in `successful[]`.
+    Listed,
+    /// In neither list of a well-formed answer (a namespace handler that drops events may answer
+    /// so): counted accepted, and reported.
+    Unlisted,
 }
 
 /// The raw answer to one publish request; [`classify`] reads it.

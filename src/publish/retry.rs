@@ -6,12 +6,12 @@
 use std::time::Duration;
 
 use crate::publish::classify::EventOutcome;
-use crate::publish::{EventError, NotRetried};
+use crate::publish::{Accepted, EventError, NotRetried};
 
 /// What to do after one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RetryAction {
-    /// Every event was delivered.
+    /// Every event was accepted.
     Done,
     /// Every event failed and may succeed later: send the whole request again.
     Retry,
@@ -31,7 +31,7 @@ pub fn retry_action(outcomes: &[EventOutcome]) -> RetryAction {
         .collect();
     let delivered = outcomes
         .iter()
-        .all(|o| matches!(o, EventOutcome::Delivered));
+        .all(|o| matches!(o, EventOutcome::Delivered | EventOutcome::Unlisted));
     if delivered {
         RetryAction::Done
     } else if retryable.is_empty() {
@@ -58,7 +58,7 @@ pub struct Attempt {
 
 /// What one request's events have come to: one entry per event, by position; `None` while
 /// undecided.
-pub type Fates = [Option<Result<(), EventError>>];
+pub type Fates = [Option<Result<Accepted, EventError>>];
 
 /// The retry policy, for one attempt of one request: settles in `fates` (one per event of the
 /// request, by position; `None` while undecided) what this attempt decided for the events it
@@ -87,7 +87,8 @@ pub fn decide(
     let mut retry: Vec<(usize, EventError)> = Vec::new();
     for (at, (&slot, outcome)) in sent.iter().zip(outcomes).enumerate() {
         match outcome {
-            EventOutcome::Delivered => fates[slot] = Some(Ok(())),
+            EventOutcome::Delivered => fates[slot] = Some(Ok(Accepted::Listed)),
+            EventOutcome::Unlisted => fates[slot] = Some(Ok(Accepted::Unlisted)),
             EventOutcome::Failed(e) if again(at) => retry.push((slot, e)),
             EventOutcome::Failed(e) => fates[slot] = Some(Err(e)),
         }
@@ -108,10 +109,10 @@ pub fn decide(
         fates
             .iter()
             .skip(slot + 1)
-            .any(|x| matches!(x, Some(Ok(()))))
+            .any(|x| matches!(x, Some(Ok(_))))
     };
     let why = if attempt.ordered && retry.iter().any(|(slot, _)| later_delivered(*slot)) {
-        Some(NotRetried::LaterDelivered)
+        Some(NotRetried::LaterAccepted)
     } else if attempt.number >= attempt.max {
         Some(NotRetried::GaveUp {
             attempts: attempt.number,
@@ -194,7 +195,7 @@ mod tests {
         }
     }
 
-    fn given_up(last: EventError, why: NotRetried) -> Option<Result<(), EventError>> {
+    fn given_up(last: EventError, why: NotRetried) -> Option<Result<Accepted, EventError>> {
         Some(Err(EventError::NotRetried {
             last: Box::new(last),
             why,
@@ -239,7 +240,12 @@ mod tests {
         assert_eq!(again, vec![1, 3]);
         assert_eq!(
             fates,
-            vec![Some(Ok(())), None, Some(Err(status(404))), None]
+            vec![
+                Some(Ok(Accepted::Listed)),
+                None,
+                Some(Err(status(404))),
+                None
+            ]
         );
         // The second attempt sends 1 and 3 only; 3 succeeds, 1 fails for good.
         let again = decide(
@@ -250,7 +256,7 @@ mod tests {
         );
         assert!(again.is_empty());
         assert_eq!(fates[1], Some(Err(status(403))));
-        assert_eq!(fates[3], Some(Ok(())));
+        assert_eq!(fates[3], Some(Ok(Accepted::Listed)));
     }
 
     #[test]
@@ -286,7 +292,7 @@ mod tests {
             attempt(1, true),
         );
         assert!(again.is_empty());
-        assert_eq!(fates[1], given_up(status(500), NotRetried::LaterDelivered));
+        assert_eq!(fates[1], given_up(status(500), NotRetried::LaterAccepted));
         // Unordered, the same answer retries the failed event.
         let mut fates = vec![None; 3];
         let again = decide(

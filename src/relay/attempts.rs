@@ -9,7 +9,7 @@ use tracing::{Instrument, debug, info_span};
 use super::Ctx;
 use crate::publish::classify::classify;
 use crate::publish::retry::{Attempt, decide};
-use crate::publish::{EventError, NotSent, OutgoingEvent, Publisher, SendError};
+use crate::publish::{Accepted, EventError, NotSent, OutgoingEvent, Publisher, SendError};
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
 /// `ordered` (FIFO): a failed event is retried only when no later event of the request was
@@ -20,10 +20,10 @@ pub(super) async fn send_with_retries<P: Publisher>(
     channel: &str,
     events: &[OutgoingEvent],
     ordered: bool,
-) -> Vec<Result<(), EventError>> {
+) -> Vec<Result<Accepted, EventError>> {
     let span = info_span!("publish", channel, events = events.len());
     async move {
-        let mut results: Vec<Option<Result<(), EventError>>> = vec![None; events.len()];
+        let mut results: Vec<Option<Result<Accepted, EventError>>> = vec![None; events.len()];
         let mut pending: Vec<usize> = (0..events.len()).collect();
         let mut attempt: u32 = 0;
         while !pending.is_empty() {

@@ -153,7 +153,7 @@ async fn run_group<P: Publisher>(
             let mine = || results.iter().filter(|r| r.origin.record == pos);
             match stopped_by {
                 Some(first) if mine().any(|r| r.result.is_ok()) => {
-                    let reason = FailureReason::DeliveredAfterGroupFailure {
+                    let reason = FailureReason::AcceptedAfterGroupFailure {
                         first,
                         group: group.clone(),
                     };

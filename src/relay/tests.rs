@@ -278,7 +278,7 @@ async fn fifo_records_for_one_channel_share_a_request_and_a_partial_failure_fail
     assert_eq!(failed_ids(&report), vec!["m1", "m2"]);
     assert_eq!(
         reasons(&report, 2),
-        vec![FailureReason::DeliveredAfterGroupFailure {
+        vec![FailureReason::AcceptedAfterGroupFailure {
             first: 1,
             group: "A".into()
         }]
@@ -560,6 +560,60 @@ async fn fifo_an_unmatched_record_is_reported_unmatched_and_does_not_stop_its_gr
     assert_eq!(report.stats.unmatched, 1);
 }
 
+#[tokio::test(start_paused = true)]
+async fn a_2xx_that_confirms_nothing_is_sent_again_and_a_later_good_answer_accepts_it() {
+    let fake = FakePublisher::new().script([Scripted::Raw {
+        status: 200,
+        body: "{}",
+    }]);
+    let report = run(vec![one(0, "/a"), one(1, "/a")], &fake).await;
+    assert_eq!(fake.requests().len(), 2);
+    assert_eq!(fake.requests()[1].events.len(), 2);
+    assert!(failed_ids(&report).is_empty());
+    assert_eq!(report.stats.retries, 2);
+    assert_eq!(report.stats.events_published, 2);
+
+    // Never confirmed: the records fail once the attempts are used.
+    let fake = FakePublisher::new().script(vec![
+        Scripted::Raw {
+            status: 200,
+            body: "<html>ok</html>",
+        };
+        3
+    ]);
+    let report = run(vec![one(0, "/a")], &fake).await;
+    assert_eq!(fake.requests().len(), 3);
+    assert_eq!(failed_ids(&report), vec!["m0"]);
+    let reason = &reasons(&report, 0)[0];
+    let (last, why) = given_up(reason);
+    assert_eq!(why, NotRetried::GaveUp { attempts: 3 });
+    assert!(matches!(
+        last,
+        EventError::Unconfirmed {
+            status: 200,
+            why: crate::publish::Malformed::NotJson
+        }
+    ));
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_unlisted_event_is_accepted_counted_and_not_sent_again() {
+    let fake = FakePublisher::new().script([Scripted::Raw {
+        status: 200,
+        body: r#"{"successful":[{"index":0}],"failed":[]}"#,
+    }]);
+    let report = run(vec![one(0, "/a"), one(1, "/a")], &fake).await;
+    assert_eq!(fake.requests().len(), 1);
+    assert!(failed_ids(&report).is_empty());
+    assert_eq!(
+        report.records[1].outcome,
+        RecordOutcome::Delivered { events: 1 }
+    );
+    assert_eq!(report.stats.events_published, 2);
+    assert_eq!(report.stats.unlisted, 1);
+    assert_eq!(report.stats.retries, 0);
+}
+
 /// Every reason text a failed record can carry, produced through the code that makes it. They
 /// are API: Lambda error messages, the `reason=` of log lines, the README and the CLI quote them.
 #[tokio::test(start_paused = true)]
@@ -733,13 +787,13 @@ async fn failure_texts_are_the_ones_users_see() {
         (
             "fifo later delivered",
             vec![
-                "rule r channel /o/1: appsync failed the event: 500 scripted (not retried: a later event of the message group was delivered)",
+                "rule r channel /o/1: appsync failed the event: 500 scripted (not retried: a later event of the message group was accepted)",
             ],
         ),
         (
             "fifo delivered after",
             vec![
-                "delivered, but reported failed because record 1 of message group A failed before it",
+                "accepted by appsync, but reported failed because record 1 of message group A failed before it",
             ],
         ),
         (
