@@ -10,7 +10,10 @@ use super::{Exit, config_error, finish, load_rules, plural, read_event_file};
 use crate::config::Lookup;
 use crate::input::{Source, read_payload};
 use crate::limits::MAX_EVENT_BYTES;
-use crate::route::route as route_document;
+use crate::publish::EventError;
+use crate::publish::batch::check_size;
+use crate::relay::{outgoing, route_record};
+use crate::report::{FailureReason, RecordFailure};
 
 /// Payloads longer than this are shortened in `route` output unless `--full` is given.
 const PREVIEW_CHARS: usize = 300;
@@ -74,7 +77,7 @@ pub fn route(
             "event file: {name} ({source}, {count} record{})",
             plural(count)
         )?;
-        for record in records {
+        for (pos, record) in records.enumerate() {
             writeln!(out)?;
             let id = if record.id.is_empty() {
                 "(none)"
@@ -82,20 +85,13 @@ pub fn route(
                 &record.id
             };
             match &record.group {
-                Some(group) => writeln!(out, "record {} id={id} group={group}", record.index)?,
-                None => writeln!(out, "record {} id={id}", record.index)?,
+                Some(group) => writeln!(out, "record {pos} id={id} group={group}")?,
+                None => writeln!(out, "record {pos} id={id}")?,
             }
-            let document = match &record.document {
-                Ok(document) => document,
-                Err(e) => {
-                    writeln!(out, "  error: {e}")?;
-                    tally.failed += 1;
-                    continue;
-                }
-            };
-            match route_document(&rules, document) {
-                Err(e) => {
-                    writeln!(out, "  error: {e}")?;
+            // The relay's own routing and size check, so the dry run says what Lambda would do.
+            match route_record(record, &rules).routed {
+                Err(failure) => {
+                    writeln!(out, "  error: {}", route_failure(&failure))?;
                     tally.failed += 1;
                 }
                 Ok(routed) if routed.is_empty() => {
@@ -104,21 +100,19 @@ pub fn route(
                 }
                 Ok(routed) => {
                     let mut oversized = false;
-                    for event in &routed {
-                        let text = event.payload.to_string();
-                        writeln!(out, "  {} -> {}", event.rule, event.channel)?;
-                        writeln!(out, "    {}", preview(&text, args.full))?;
-                        if text.len() > MAX_EVENT_BYTES {
+                    tally.events += routed.len();
+                    for routed in routed {
+                        let event = outgoing(pos, routed);
+                        writeln!(out, "  {} -> {}", event.origin.rule, event.channel)?;
+                        writeln!(out, "    {}", preview(&event.json, args.full))?;
+                        if let Err(EventError::Oversized { bytes }) = check_size(&event) {
                             writeln!(
                                 out,
-                                "    error: event is {} bytes, over AppSync's {} byte limit; the record would fail at publish",
-                                text.len(),
-                                MAX_EVENT_BYTES
+                                "    error: event is {bytes} bytes, over AppSync's {MAX_EVENT_BYTES} byte limit; the record would fail at publish",
                             )?;
                             oversized = true;
                         }
                     }
-                    tally.events += routed.len();
                     if oversized {
                         tally.failed += 1;
                     } else {
@@ -145,6 +139,17 @@ pub fn route(
         Exit::Ok
     };
     finish(written, exit, err)
+}
+
+/// A record that fails before publishing, as the dry run prints it: what went wrong, led by the
+/// rule for a channel that cannot be rendered.
+fn route_failure(failure: &RecordFailure) -> String {
+    match (&failure.reason, &failure.rule) {
+        (FailureReason::Unreadable(e), _) => e.to_string(),
+        (FailureReason::Render(e), Some(rule)) => format!("rule {rule}: {e}"),
+        (FailureReason::Unmatched, _) => "no rule matched".to_owned(),
+        (reason, _) => reason.to_string(),
+    }
 }
 
 #[derive(Default)]

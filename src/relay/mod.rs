@@ -121,25 +121,25 @@ enum Prepared {
     Failed(RecordFailure),
 }
 
-/// A record's routing result as events to send: each payload becomes its JSON text (a
-/// `Value` always serialises), and the routed channel and rule move into the event.
-fn prepare(index: usize, routed: Result<Vec<Routed>, RecordFailure>) -> Prepared {
+/// A record's routing result as events to send.
+fn prepare(pos: usize, routed: Result<Vec<Routed>, RecordFailure>) -> Prepared {
     match routed {
         Err(f) => Prepared::Failed(f),
         Ok(routed) if routed.is_empty() => Prepared::Unmatched,
-        Ok(routed) => Prepared::Events(
-            routed
-                .into_iter()
-                .map(|r| OutgoingEvent {
-                    origin: Origin {
-                        record: index,
-                        rule: r.rule,
-                    },
-                    channel: r.channel,
-                    json: r.payload.to_string(),
-                })
-                .collect(),
-        ),
+        Ok(routed) => Prepared::Events(routed.into_iter().map(|r| outgoing(pos, r)).collect()),
+    }
+}
+
+/// One routed event of the record at `pos`, ready to send: the payload becomes its JSON text (a
+/// `Value` always serialises), and the routed channel and rule move into the event.
+pub fn outgoing(pos: usize, routed: Routed) -> OutgoingEvent {
+    OutgoingEvent {
+        origin: Origin {
+            record: pos,
+            rule: routed.rule,
+        },
+        channel: routed.channel,
+        json: routed.payload.to_string(),
     }
 }
 
