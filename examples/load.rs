@@ -45,7 +45,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod support;
 
 use appsync_bridge::config::Config;
-use appsync_bridge::handler::{App, handle};
+use appsync_bridge::handler::{Answer, App, handle};
 use appsync_bridge::input::Payload;
 use appsync_bridge::metrics::MetricsSink;
 use axum::serve::ListenerExt;
@@ -272,9 +272,10 @@ async fn invoke(app: &App, bytes: &[u8]) -> Result<(Duration, usize), Error> {
     let payload: Payload = serde_json::from_slice(bytes)?;
     let response = handle(LambdaEvent::new(payload, context), app).await?;
     let elapsed = started.elapsed();
-    let failed = response["batchItemFailures"]
-        .as_array()
-        .map_or(usize::MAX, Vec::len);
+    let failed = match response {
+        Answer::Sqs(_) => response.failed_items().len(),
+        Answer::EventBridge(_) => usize::MAX,
+    };
     Ok((elapsed, failed))
 }
 

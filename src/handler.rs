@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_lambda_events::sqs::SqsBatchResponse;
 use lambda_runtime::{Diagnostic, LambdaEvent};
-use serde_json::{Value, json};
+use serde::Serialize;
 use tokio::time::Instant;
 use tracing::{Instrument, info, info_span, warn};
 
@@ -33,9 +33,15 @@ pub struct App {
     publisher: HttpPublisher,
     settings: RelaySettings,
     deadline_margin: Duration,
-    metrics_namespace: String,
-    /// Where invocations write their EMF metrics lines (stdout in Lambda).
-    metrics: MetricsSink,
+    metrics: Metrics,
+}
+
+/// Where an invocation's EMF metrics go: the CloudWatch namespace and the sink (stdout in
+/// Lambda).
+#[derive(Debug)]
+struct Metrics {
+    namespace: String,
+    sink: MetricsSink,
 }
 
 impl App {
@@ -49,8 +55,10 @@ impl App {
             publisher,
             settings: RelaySettings::from_tuning(&config.publish.tuning),
             deadline_margin: config.publish.tuning.deadline_margin,
-            metrics_namespace: config.publish.metrics_namespace,
-            metrics: MetricsSink::Stdout,
+            metrics: Metrics {
+                namespace: config.publish.metrics_namespace,
+                sink: MetricsSink::Stdout,
+            },
         }
     }
 
@@ -63,9 +71,56 @@ impl App {
     /// Sends the per-invocation EMF metrics lines elsewhere than stdout (off for the CLI's
     /// `invoke` and the demo, in memory for tests).
     pub fn with_metrics(mut self, sink: MetricsSink) -> App {
-        self.metrics = sink;
+        self.metrics.sink = sink;
         self
     }
+}
+
+/// What an invocation answers its trigger; the runtime serialises it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Answer {
+    /// SQS: `{"batchItemFailures":[{"itemIdentifier":"<messageId>"}, ...]}`, exactly the failed
+    /// records.
+    Sqs(SqsBatchResponse),
+    /// EventBridge, when everything was accepted: a small summary.
+    EventBridge(Summary),
+}
+
+impl Answer {
+    /// The `itemIdentifier`s of the records SQS is told failed (none for EventBridge).
+    pub fn failed_items(&self) -> Vec<&str> {
+        match self {
+            Answer::Sqs(response) => response
+                .batch_item_failures
+                .iter()
+                .map(|f| f.item_identifier.as_str())
+                .collect(),
+            Answer::EventBridge(_) => Vec::new(),
+        }
+    }
+}
+
+impl std::fmt::Display for Answer {
+    /// Compact JSON, as the trigger receives it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let json = serde_json::to_string(self).map_err(|_| std::fmt::Error)?;
+        f.write_str(&json)
+    }
+}
+
+/// The answer to an EventBridge invocation whose event was accepted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Summary {
+    /// Records in the invocation (1).
+    pub records: u64,
+    /// Events AppSync accepted.
+    pub events_published: u64,
+    /// Records no rule matched.
+    pub unmatched: u64,
+    /// Records that failed (0: a failure is a Lambda error instead).
+    pub failed: u64,
 }
 
 /// Why an invocation is answered with a Lambda error.
@@ -111,7 +166,7 @@ impl From<HandlerError> for Diagnostic {
 pub async fn handle<T: Into<Payload>>(
     event: LambdaEvent<T>,
     app: &App,
-) -> Result<Value, HandlerError> {
+) -> Result<Answer, HandlerError> {
     let (payload, context) = event.into_parts();
     let span = info_span!("invocation", request_id = %context.request_id);
     async move {
@@ -141,8 +196,8 @@ pub async fn handle<T: Into<Payload>>(
         )
         .await;
         log_report(source, &report);
-        if app.metrics.is_on() {
-            emit_metrics(&app.metrics, &app.metrics_namespace, &report);
+        if app.metrics.sink.is_on() {
+            emit_metrics(&app.metrics, &report);
         }
         answer(source, &report)
     }
@@ -188,23 +243,14 @@ fn describe(failures: &[RecordFailure]) -> String {
         .join("; ")
 }
 
-fn answer(source: Source, report: &Report) -> Result<Value, HandlerError> {
+fn answer(source: Source, report: &Report) -> Result<Answer, HandlerError> {
     match source {
         Source::Sqs => {
             let mut response = SqsBatchResponse::default();
             for record in report.failed() {
                 response.add_failure(record.id.clone());
             }
-            // Serialising this struct cannot fail; if it ever did, every record is listed as
-            // failed, so SQS redelivers rather than deletes anything.
-            Ok(serde_json::to_value(&response).unwrap_or_else(|_| {
-                let all: Vec<Value> = report
-                    .records
-                    .iter()
-                    .map(|r| json!({ "itemIdentifier": r.id }))
-                    .collect();
-                json!({ "batchItemFailures": all })
-            }))
+            Ok(Answer::Sqs(response))
         }
         Source::EventBridge => {
             let failed = report.records.iter().find_map(|r| match &r.outcome {
@@ -216,19 +262,15 @@ fn answer(source: Source, report: &Report) -> Result<Value, HandlerError> {
                     id: record.id.clone(),
                     reasons: describe(failures),
                 }),
-                None => Ok(summary(report)),
+                None => Ok(Answer::EventBridge(Summary {
+                    records: report.stats.records,
+                    events_published: report.stats.events_published,
+                    unmatched: report.stats.unmatched,
+                    failed: report.stats.records_failed,
+                })),
             }
         }
     }
-}
-
-fn summary(report: &Report) -> Value {
-    json!({
-        "records": report.stats.records,
-        "eventsPublished": report.stats.events_published,
-        "unmatched": report.stats.unmatched,
-        "failed": report.stats.records_failed,
-    })
 }
 
 fn log_report(source: Source, report: &Report) {
@@ -275,19 +317,28 @@ fn log_rejected(error: &HandlerError) {
     );
 }
 
-fn emit_metrics(sink: &MetricsSink, namespace: &str, report: &Report) {
+fn emit_metrics(metrics: &Metrics, report: &Report) {
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| u64::try_from(d.as_millis()).unwrap_or(0))
         .unwrap_or(0);
-    sink.write(emf_lines(namespace, &report.stats, now_ms));
+    metrics
+        .sink
+        .write(emf_lines(&metrics.namespace, &report.stats, now_ms));
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
+
     use crate::publish::EventError;
     use crate::report::{FailureReason, RecordFailure, RecordReport};
+
+    /// The answer as the runtime sends it.
+    fn json(answer: Answer) -> Value {
+        serde_json::to_value(answer).unwrap()
+    }
 
     fn report(outcomes: Vec<RecordOutcome>) -> Report {
         Report {
@@ -326,12 +377,12 @@ mod tests {
             failure(503),
         ]);
         assert_eq!(
-            answer(Source::Sqs, &r).unwrap(),
+            json(answer(Source::Sqs, &r).unwrap()),
             json!({"batchItemFailures": [{"itemIdentifier": "m1"}, {"itemIdentifier": "m3"}]})
         );
         let r = report(vec![RecordOutcome::Delivered { events: 1 }]);
         assert_eq!(
-            answer(Source::Sqs, &r).unwrap(),
+            json(answer(Source::Sqs, &r).unwrap()),
             json!({"batchItemFailures": []})
         );
     }
@@ -354,7 +405,7 @@ mod tests {
         r.stats.records = 1;
         r.stats.events_published = 2;
         assert_eq!(
-            answer(Source::EventBridge, &r).unwrap(),
+            json(answer(Source::EventBridge, &r).unwrap()),
             json!({"records": 1, "eventsPublished": 2, "unmatched": 0, "failed": 0})
         );
     }

@@ -6,7 +6,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
 use lambda_runtime::{Context, LambdaEvent};
-use serde_json::Value;
 
 use super::{Exit, finish, read_event_file};
 use crate::config::{Config, Lookup, RULES_FILE_VAR, RULES_VAR};
@@ -74,12 +73,12 @@ pub async fn invoke(
         .unwrap_or(0);
     let (written, exit) = match handle(LambdaEvent::new(payload, context), &app).await {
         Ok(response) => {
-            let failed = response
-                .get("batchItemFailures")
-                .and_then(Value::as_array)
-                .is_some_and(|failures| !failures.is_empty());
             let text = serde_json::to_string_pretty(&response).unwrap_or_default();
-            let exit = if failed { Exit::Failed } else { Exit::Ok };
+            let exit = if response.failed_items().is_empty() {
+                Exit::Ok
+            } else {
+                Exit::Failed
+            };
             (writeln!(out, "{text}"), exit)
         }
         Err(e) => {

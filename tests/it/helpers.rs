@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use appsync_bridge::config::Config;
-use appsync_bridge::handler::{App, HandlerError, handle};
+use appsync_bridge::handler::{Answer, App, HandlerError, handle};
 use appsync_bridge::metrics::MetricsSink;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -99,7 +99,12 @@ pub const BUDGET: Duration = Duration::from_secs(10);
 
 /// One invocation of the real handler with `payload` and [`BUDGET`].
 pub async fn run(app: &App, payload: Value) -> Result<Value, HandlerError> {
-    handle(invocation(payload, BUDGET), app).await
+    answer(handle(invocation(payload, BUDGET), app).await)
+}
+
+/// The handler's answer as the runtime sends it.
+pub fn answer(answer: Result<Answer, HandlerError>) -> Result<Value, HandlerError> {
+    answer.map(|a| serde_json::to_value(a).expect("an answer serialises"))
 }
 
 /// An SQS batch of `(messageId, body, message group)`.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use appsync_bridge::handler::handle;
 use appsync_local::Scripted;
 
-use crate::helpers::{app, failed_items, invocation, local_server, order, run, sqs_batch};
+use crate::helpers::{answer, app, failed_items, invocation, local_server, order, run, sqs_batch};
 
 /// An SQS batch of order records `m0, m1, …`, record `i` for customer `customers[i]`.
 fn orders_for(customers: &[&str]) -> serde_json::Value {
@@ -144,7 +144,7 @@ async fn a_server_that_never_answers_is_reported_before_the_deadline() {
     let batch = orders_for(&["a", "b", "a"]);
     let budget = Duration::from_secs(3);
     let started = Instant::now();
-    let answer = handle(invocation(batch, budget), &app).await.unwrap();
+    let answer = answer(handle(invocation(batch, budget), &app).await).unwrap();
     let took = started.elapsed();
     assert!(took < budget, "answered after {took:?}");
     assert_eq!(failed_items(&answer), vec!["m0", "m1", "m2"]);
