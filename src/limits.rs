@@ -1,7 +1,11 @@
 //! AWS limits that shape what the bridge sends, named once so configuration and
 //! request building validate against the same numbers.
 //!
-//! Sources are in `../shared/appsync-events-protocol.md` §1.3 and §7.
+//! Sources: AppSync Events' publish and concepts pages
+//! (<https://docs.aws.amazon.com/appsync/latest/eventapi/publish-http.html>,
+//! <https://docs.aws.amazon.com/appsync/latest/eventapi/event-api-concepts.html>,
+//! <https://docs.aws.amazon.com/appsync/latest/eventapi/event-api-websocket-protocol.html>) and
+//! Lambda's SQS page (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>).
 
 /// AppSync Events accepts at most five events in one publish (HTTP and WebSocket).
 pub const MAX_EVENTS_PER_PUBLISH: usize = 5;

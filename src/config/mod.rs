@@ -1,7 +1,8 @@
 //! Configuration: read once at start-up through an injectable lookup, validated into typed
 //! settings, with every problem reported together.
 //!
-//! The variable names are the contract in `../shared/design.md` ("Configuration contract").
+//! The variable names are a stable contract (README, "Configuration reference"): deployments
+//! and tests outside this repository rely on them.
 
 mod endpoint;
 mod publish;

@@ -1,5 +1,5 @@
 //! Invocation payload → records: one EventBridge event or an SQS batch, each record turned
-//! into the event document rules see (`../shared/design.md`, "The event document rules see").
+//! into the event document rules see (README, "The event document rules see").
 //!
 //! A record that cannot be read keeps its identity and carries its error, so it fails alone.
 

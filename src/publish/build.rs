@@ -1,6 +1,6 @@
 //! Request building: a chunk of events → the publish body AppSync expects,
-//! `{"channel":"/ns/a","events":["<JSON text>",...]}` (every event a JSON-encoded string;
-//! protocol notes §1.2).
+//! `{"channel":"/ns/a","events":["<JSON text>",...]}`: every event a JSON-encoded string
+//! (<https://docs.aws.amazon.com/appsync/latest/eventapi/publish-http.html>).
 
 use serde::Serialize;
 

@@ -51,7 +51,7 @@ pub struct HttpPublisher {
     endpoint: Endpoint,
     /// The endpoint parsed once: reqwest would parse the URL text on every request otherwise.
     /// `None` if it does not parse (configuration validates it, so only in odd cases); the text
-    /// is then passed as before and reqwest reports the error per request.
+    /// is then passed to reqwest, which reports the error per request.
     url: Option<reqwest::Url>,
     auth: Arc<RequestAuth>,
 }

@@ -162,9 +162,8 @@ impl<P> Ctx<'_, P> {
 
 /// Publishes routed records: the relay minus routing, so it can be driven with hand-made
 /// [`Routed`] events. Records without a message group go to the channel lanes as they arrive
-/// ([`lanes`]: requests start while later records are still routed); records of a FIFO message
-/// group wait for the last record and then go group by group ([`fifo`]: SQS FIFO batches hold
-/// at most ten records).
+/// (requests start while later records are still routed); records of a FIFO message group wait
+/// for the last record and then go group by group (SQS FIFO batches hold at most ten records).
 pub async fn publish_records<P: Publisher>(
     records: impl IntoIterator<Item = RoutedRecord>,
     publisher: &P,

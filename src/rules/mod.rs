@@ -80,7 +80,7 @@ impl RuleSet {
         // JSON is YAML, so one parser reads both; going through serde_json::Value keeps a single
         // representation for patterns and templates. A document that looks like JSON is tried as
         // JSON first: the same `Value`, read about twenty times faster than by libyaml's scanner
-        // (init instructions, BENCHMARKS.md). Anything serde_json refuses (a YAML flow mapping
+        // (BENCHMARKS.md, "Init and memory"). Anything serde_json refuses (a YAML flow mapping
         // such as `{rules: []}`, a syntax error) goes to the YAML parser and its message.
         if text.trim_start().starts_with('{')
             && let Ok(document) = serde_json::from_str::<Value>(text)

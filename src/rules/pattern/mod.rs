@@ -6,7 +6,7 @@
 //! tree against a `serde_json::Value` without allocating. `docs/patterns.md` is the user-facing
 //! reference, including where EventBridge's behaviour is subtle and what this matcher chose.
 //!
-//! - `compile`: pattern JSON → [`Fields`] tree, with [`PatternError`]s.
+//! - `compile`: pattern JSON → a tree of fields and matchers, with [`PatternError`]s.
 //! - `ops`: the leaf matchers (exact, prefix, suffix, equals-ignore-case, wildcard,
 //!   anything-but, numeric, cidr, exists).
 
