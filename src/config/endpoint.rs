@@ -14,7 +14,7 @@ pub struct Endpoint {
 
 /// Normalises `https://host/event`, `https://host` or a bare host to `https://host/event`.
 /// `http://` is accepted only for loopback hosts (the local server).
-pub fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
+pub(super) fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
     let raw = raw.trim();
     let (scheme, rest) = match raw.split_once("://") {
         Some((scheme, rest)) => (scheme.to_ascii_lowercase(), rest),
@@ -124,7 +124,7 @@ fn is_loopback(host: &str) -> bool {
 
 /// The region in an AWS-managed host: `<prefix>.appsync-api.<region>.amazonaws.com(.cn)`.
 /// Custom domains name no region.
-pub fn region_from_host(host: &str) -> Option<String> {
+pub(super) fn region_from_host(host: &str) -> Option<String> {
     let host = host.strip_suffix(".cn").unwrap_or(host);
     let rest = host.strip_suffix(".amazonaws.com")?;
     let (_, region) = rest.split_once(".appsync-api.")?;

@@ -47,7 +47,7 @@ pub fn check_size(event: &OutgoingEvent) -> Result<(), EventError> {
 
 /// Bytes `text` takes inside the body once JSON-encoded as a string (quotes included), the way
 /// `serde_json` escapes it.
-pub fn encoded_len(text: &str) -> usize {
+pub(crate) fn encoded_len(text: &str) -> usize {
     2 + text
         .bytes()
         .map(|b| match b {

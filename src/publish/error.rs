@@ -164,7 +164,7 @@ impl EventError {
 
 /// Statuses worth retrying: throttling and server errors, except 501 (not implemented never
 /// changes). 400/401/403/404/413 and every other 4xx are final.
-pub fn is_retryable_status(status: u16) -> bool {
+fn is_retryable_status(status: u16) -> bool {
     status == 429 || ((500..=599).contains(&status) && status != 501)
 }
 

@@ -90,7 +90,7 @@ impl RequestAuth {
 pub const CONTENT_TYPE: &str = "application/json";
 
 /// SigV4 service name of AppSync Events.
-pub const SIGNING_SERVICE: &str = "appsync";
+const SIGNING_SERVICE: &str = "appsync";
 
 /// Signs `POST url` with `body` and returns the headers to add (`x-amz-date`, `authorization`
 /// and, with temporary credentials, `x-amz-security-token`).

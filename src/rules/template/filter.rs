@@ -3,7 +3,7 @@
 use sha2::{Digest, Sha256};
 
 /// Number of hex characters the `hash` filter keeps (64 bits of SHA-256).
-pub const HASH_HEX_CHARS: usize = 16;
+pub(super) const HASH_HEX_CHARS: usize = 16;
 
 /// A filter applied to a placeholder's value before it is used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl Filter {
 }
 
 /// Applies the `slug` filter, keeping at most `max` characters.
-pub fn slug(text: &str, max: usize) -> String {
+pub(super) fn slug(text: &str, max: usize) -> String {
     let mut out = String::with_capacity(text.len().min(max));
     let mut pending_dash = false;
     for c in text.chars() {
@@ -61,7 +61,7 @@ pub fn slug(text: &str, max: usize) -> String {
 }
 
 /// Applies the `hash` filter.
-pub fn hash(text: &str) -> String {
+pub(super) fn hash(text: &str) -> String {
     let digest = Sha256::digest(text.as_bytes());
     hex::encode(&digest[..HASH_HEX_CHARS / 2])
 }

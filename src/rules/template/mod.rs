@@ -22,7 +22,8 @@ use std::fmt::{self, Write as _};
 use serde_json::Value;
 
 pub use channel::{ChannelTemplate, RenderError};
-pub use filter::{Filter, HASH_HEX_CHARS, hash, slug};
+pub use filter::Filter;
+use filter::{hash, slug};
 pub use payload::PayloadTemplate;
 
 /// At most this many characters of a value are quoted in an error reason, so a huge or
