@@ -72,8 +72,111 @@ fn classify_success(events: usize, response: &RawResponse) -> Vec<EventOutcome> 
     }
 }
 
+/// AppSync's 2xx answer as it usually comes: read without building a tree, the identifiers
+/// skipped unread. Anything this does not take (a list that is not an array, an entry that is not
+/// an object, a repeated key) is read again as a `Value` by [`explain`], which says what is wrong
+/// or, for odd but valid shapes, reads it.
+#[derive(Deserialize)]
+struct Answer<'a> {
+    #[serde(default)]
+    successful: Option<Vec<Listed>>,
+    #[serde(default, borrow)]
+    failed: Option<Vec<&'a serde_json::value::RawValue>>,
+}
+
+/// A `successful[]` entry: only its index is read.
+#[derive(Deserialize)]
+struct Listed {
+    #[serde(default)]
+    index: Index,
+}
+
+/// An index as [`index_of`] reads it (a whole number or a numeric string), read in place.
+#[derive(Default)]
+struct Index(Option<u64>);
+
+impl<'de> Deserialize<'de> for Index {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct IndexVisitor;
+        impl<'de> serde::de::Visitor<'de> for IndexVisitor {
+            type Value = Index;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an event index")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Index, E> {
+                Ok(Index(Some(v)))
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Index, E> {
+                Ok(Index(v.trim().parse().ok()))
+            }
+            // Anything else is no index: the slow reader says so.
+            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Index, E> {
+                Ok(Index(None))
+            }
+            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Index, E> {
+                Ok(Index(None))
+            }
+            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Index, E> {
+                Ok(Index(None))
+            }
+            fn visit_unit<E: serde::de::Error>(self) -> Result<Index, E> {
+                Ok(Index(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Index, A::Error> {
+                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Index(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Index, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Index(None))
+            }
+        }
+        deserializer.deserialize_any(IndexVisitor)
+    }
+}
+
 /// The outcomes a well-formed 2xx body gives, or what is wrong with it.
 fn read_success(events: usize, body: &[u8]) -> Result<Vec<EventOutcome>, Malformed> {
+    // A derived struct also reads from an array; AppSync's answer is an object.
+    let object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    let Some(answer) = object
+        .then(|| serde_json::from_slice::<Answer>(body).ok())
+        .flatten()
+    else {
+        return explain(events, body);
+    };
+    let successful = answer.successful.ok_or(Malformed::NoSuccessful)?;
+    let mut outcomes: Vec<Option<EventOutcome>> = vec![None; events];
+    for (at, entry) in successful.iter().enumerate() {
+        let index = entry.index.0;
+        place(
+            &mut outcomes,
+            "successful",
+            at,
+            index,
+            EventOutcome::Delivered,
+        )?;
+    }
+    for (at, entry) in answer.failed.into_iter().flatten().enumerate() {
+        let entry: Value = serde_json::from_str(entry.get()).map_err(|_| Malformed::NotJson)?;
+        let index = entry.get("index").and_then(index_of);
+        place(&mut outcomes, "failed", at, index, rejected(&entry))?;
+    }
+    Ok(finish(outcomes))
+}
+
+/// Reads a 2xx body that the fast reader did not take, as a whole `Value`: what is wrong with
+/// it, or its outcomes when only its form was odd (a repeated key, the last of which wins).
+fn explain(events: usize, body: &[u8]) -> Result<Vec<EventOutcome>, Malformed> {
     let body: Value = serde_json::from_slice(body).map_err(|_| Malformed::NotJson)?;
     let Value::Object(body) = body else {
         return Err(Malformed::NotAnObject { found: kind(&body) });
@@ -89,35 +192,59 @@ fn read_success(events: usize, body: &[u8]) -> Result<Vec<EventOutcome>, Malform
     let successful = list("successful")?.ok_or(Malformed::NoSuccessful)?;
     let failed = list("failed")?;
     let mut outcomes: Vec<Option<EventOutcome>> = vec![None; events];
-    let mut place = |name: &'static str, at: usize, entry: &Value, outcome: EventOutcome| {
-        let index = entry
-            .get("index")
-            .and_then(index_of)
-            .ok_or(Malformed::NoIndex { list: name, at })?;
-        let (at_event, slot) = usize::try_from(index)
-            .ok()
-            .and_then(|i| Some(i).zip(outcomes.get_mut(i)))
-            .ok_or(Malformed::OutOfRange { index, events })?;
-        if slot.is_some() {
-            return Err(Malformed::Repeated { index: at_event });
-        }
-        *slot = Some(outcome);
-        Ok(())
-    };
     for (at, entry) in successful.iter().enumerate() {
-        place("successful", at, entry, EventOutcome::Delivered)?;
+        let index = entry.get("index").and_then(index_of);
+        place(
+            &mut outcomes,
+            "successful",
+            at,
+            index,
+            EventOutcome::Delivered,
+        )?;
     }
     for (at, entry) in failed.into_iter().flatten().enumerate() {
-        let failure = EventOutcome::Failed(EventError::Rejected {
-            code: either(entry, "code", "errorCode", code_of),
-            message: either(entry, "message", "errorMessage", Value::as_str).map(str::to_owned),
-        });
-        place("failed", at, entry, failure)?;
+        let index = entry.get("index").and_then(index_of);
+        place(&mut outcomes, "failed", at, index, rejected(entry))?;
     }
-    Ok(outcomes
+    Ok(finish(outcomes))
+}
+
+/// Puts an entry's outcome at its index: one that is missing, out of range or already taken
+/// makes the body malformed.
+fn place(
+    outcomes: &mut [Option<EventOutcome>],
+    list: &'static str,
+    at: usize,
+    index: Option<u64>,
+    outcome: EventOutcome,
+) -> Result<(), Malformed> {
+    let index = index.ok_or(Malformed::NoIndex { list, at })?;
+    let events = outcomes.len();
+    let (at_event, slot) = usize::try_from(index)
+        .ok()
+        .and_then(|i| Some(i).zip(outcomes.get_mut(i)))
+        .ok_or(Malformed::OutOfRange { index, events })?;
+    if slot.is_some() {
+        return Err(Malformed::Repeated { index: at_event });
+    }
+    *slot = Some(outcome);
+    Ok(())
+}
+
+/// A failed entry's outcome, its code and message read leniently.
+fn rejected(entry: &Value) -> EventOutcome {
+    EventOutcome::Failed(EventError::Rejected {
+        code: either(entry, "code", "errorCode", code_of),
+        message: either(entry, "message", "errorMessage", Value::as_str).map(str::to_owned),
+    })
+}
+
+/// Every event in neither list is unlisted.
+fn finish(outcomes: Vec<Option<EventOutcome>>) -> Vec<EventOutcome> {
+    outcomes
         .into_iter()
         .map(|o| o.unwrap_or(EventOutcome::Unlisted))
-        .collect())
+        .collect()
 }
 
 /// The first of a failed entry's two spellings that reads as a `T` (an entry that is not an
