@@ -11,10 +11,11 @@
 //! - [`http`]: `POST /event` and the `/_local/` control endpoints.
 //! - `malformed`: the garbled 200 bodies of [`Malformed`] faults.
 //! - [`realtime`]: `GET /event/realtime`, the WebSocket protocol.
-//! - [`server`]: [`router`], [`serve`], [`start`] and the [`Server`] handle.
+//! - [`tls`]: `--tls`: a generated or given certificate, handshakes off the accept loop.
+//! - [`server`]: [`router`], [`serve`], [`serve_tls`], [`start`] and the [`Server`] handle.
 //!
 //! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
+//! # async fn demo() -> Result<(), appsync_local::StartError> {
 //! let server = appsync_local::start(appsync_local::Config::default()).await?;
 //! println!("publish to {}", server.http_endpoint());
 //! server.wait_for_accepted(1).await;
@@ -32,8 +33,10 @@ pub mod realtime;
 pub mod server;
 pub mod sigv4;
 pub mod state;
+pub mod tls;
 
 pub use auth::AuthOutcome;
-pub use config::{Config, Faults, Malformed, Scripted};
-pub use server::{Server, router, serve, start};
+pub use config::{Config, Faults, Malformed, Scripted, TlsConfig};
+pub use server::{Server, StartError, router, serve, serve_tls, start};
 pub use state::{AcceptedEvent, AppState, PublishRequest};
+pub use tls::{Tls, TlsError};

@@ -1,10 +1,11 @@
 //! The `appsync-local` binary: runs the local AppSync Events server until Ctrl-C.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use appsync_local::{AppState, Config, Faults};
+use appsync_local::{AppState, Config, Faults, Tls, TlsConfig};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -60,8 +61,26 @@ struct Args {
     #[arg(long, default_value_t = appsync_local::config::DEFAULT_KEEPALIVE.as_secs())]
     keepalive_secs: u64,
     /// How many publish requests and accepted events to keep for `/_local/` inspection.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = appsync_local::config::DEFAULT_HISTORY)]
     history: usize,
+    /// Serve HTTPS and WSS with a self-signed certificate for localhost, 127.0.0.1 and ::1,
+    /// generated at start; its PEM file's path is printed (trust it with NODE_EXTRA_CA_CERTS).
+    #[arg(long)]
+    tls: bool,
+    /// Where to write the generated certificate's PEM (with --tls).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls",
+        conflicts_with = "tls_cert"
+    )]
+    tls_cert_out: Option<PathBuf>,
+    /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn parse_iam(value: &str) -> Result<(String, String), String> {
@@ -97,6 +116,13 @@ impl Args {
             seed: self.seed,
             keepalive: Duration::from_secs(self.keepalive_secs.max(1)),
             history: self.history,
+            tls: match (self.tls_cert, self.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsConfig::Files { cert, key }),
+                _ if self.tls => Some(TlsConfig::SelfSigned {
+                    cert_out: self.tls_cert_out,
+                }),
+                _ => None,
+            },
             ..defaults
         }
     }
@@ -122,9 +148,30 @@ async fn main() -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(addr);
+    let tls = match &config.tls {
+        Some(tls) => match Tls::load(tls, bound.port()) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                eprintln!("appsync-local: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    // With TLS, name the host the certificate is for (a loopback address reads as localhost).
+    let (http, ws, host) = match &tls {
+        Some(_) if bound.ip().is_loopback() || bound.ip().is_unspecified() => {
+            ("https", "wss", format!("localhost:{}", bound.port()))
+        }
+        Some(_) => ("https", "wss", bound.to_string()),
+        None => ("http", "ws", bound.to_string()),
+    };
     println!("appsync-local listening");
-    println!("  HTTP endpoint: http://{bound}/event");
-    println!("  realtime URL:  ws://{bound}/event/realtime");
+    println!("  HTTP endpoint: {http}://{host}/event");
+    println!("  realtime URL:  {ws}://{host}/event/realtime");
+    if let Some(tls) = &tls {
+        println!("  certificate:   {}", tls.cert_path().display());
+    }
     println!("  namespaces:    {}", config.namespaces.join(", "));
     println!(
         "  auth:          {}",
@@ -141,7 +188,12 @@ async fn main() -> ExitCode {
         }
         tracing::info!("shutting down");
     };
-    match appsync_local::serve(listener, AppState::new(config), shutdown).await {
+    let state = AppState::new(config);
+    let served = match &tls {
+        Some(tls) => appsync_local::serve_tls(listener, tls, state, shutdown).await,
+        None => appsync_local::serve(listener, state, shutdown).await,
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("appsync-local: {e}");

@@ -7,3 +7,4 @@ mod faults;
 mod helpers;
 mod http;
 mod realtime;
+mod tls;
