@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,10 +25,27 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// How many events `GET /_local/events` lists at most.
 pub const RECENT_EVENTS: usize = 1000;
 
+/// AppSync's error answer: the status, `{"errors":[…]}`, and the `x-amzn-ErrorType` header, which
+/// is where Amplify JS's REST error parser takes the error's name from (AppSync's GraphQL endpoint
+/// sends it; for the Events endpoint it is UNVERIFIED).
 fn error_response(error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error.body())).into_response()
+    let mut response = (status, Json(error.body())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&error.error_type) {
+        response.headers_mut().insert(ERROR_TYPE_HEADER, value);
+    }
+    response
 }
+
+/// The header naming an error's type.
+pub const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
+
+/// The header carrying a request id on every answer, as AWS services send it.
+pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+
+/// Response headers a browser app may read (`access-control-expose-headers`): without this, a
+/// cross-origin `fetch` cannot see the error type or request id.
+pub const EXPOSED_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
 
 /// How early tokio's timer hands over to a blocking thread's sleep in [`delay`].
 const COARSE_TIMER_SLACK: Duration = Duration::from_millis(2);
@@ -206,7 +223,7 @@ impl<'a> Exchange<'a> {
             Answer::Ok(result) => (StatusCode::OK, Json(result)).into_response(),
             Answer::Garbled(body) => (
                 StatusCode::OK,
-                [(axum::http::header::CONTENT_TYPE, body.content_type)],
+                [(header::CONTENT_TYPE, body.content_type)],
                 body.text,
             )
                 .into_response(),
@@ -269,26 +286,44 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &AuthOutcome) {
 const ALLOWED_HEADERS: &str = "content-type, accept, content-encoding, x-api-key, authorization, \
 x-amz-date, x-amz-security-token, x-amz-content-sha256, x-amz-user-agent";
 
-/// `OPTIONS /event`: lets browser apps on another origin publish over HTTP.
-pub async fn preflight() -> Response {
-    (
+/// `OPTIONS /event`: lets browser apps on another origin publish over HTTP. The headers the
+/// browser asks for (`access-control-request-headers`) are allowed as asked, so custom headers
+/// that handlers read from `ctx.request.headers` pass too; without the question, a fixed list.
+pub async fn preflight(headers: HeaderMap) -> Response {
+    let allowed = headers
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static(ALLOWED_HEADERS));
+    let mut response = (
         StatusCode::NO_CONTENT,
         [
             ("access-control-allow-methods", "POST, OPTIONS"),
-            ("access-control-allow-headers", ALLOWED_HEADERS),
             ("access-control-max-age", "600"),
         ],
     )
-        .into_response()
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed);
+    response
 }
 
-/// Adds `access-control-allow-origin: *` to every answer: a development server has no origin to
-/// protect, and front-end apps usually run on another port.
-pub async fn allow_any_origin(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        axum::http::HeaderValue::from_static("*"),
+/// Adds `access-control-allow-origin: *` (a development server has no origin to protect, and
+/// front-end apps usually run on another port), the exposed headers, and a fresh
+/// `x-amzn-RequestId` to every answer.
+pub async fn cors_and_request_id(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
     );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED_HEADERS),
+    );
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert(REQUEST_ID_HEADER, id);
+    }
     response
 }
 

@@ -88,6 +88,16 @@ impl ApiError {
     pub fn entry(&self) -> Value {
         serde_json::json!({ "errorType": self.error_type, "message": self.message })
     }
+
+    /// The entry with the status as `errorCode` too: Amplify JS reads `errorCode` from a
+    /// `connection_error` to decide that 401/403 is not worth retrying.
+    pub fn entry_with_code(&self) -> Value {
+        serde_json::json!({
+            "errorType": self.error_type,
+            "message": self.message,
+            "errorCode": self.status,
+        })
+    }
 }
 
 /// A publish that passed validation.

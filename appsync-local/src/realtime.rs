@@ -19,7 +19,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{info, warn};
 
-use crate::auth::{AuthOutcome, headers_from_object};
+use crate::auth::{AuthOutcome, headers_from_object, host_names_server};
 use crate::channel::{ChannelError, ChannelPath};
 use crate::publish::{self, ApiError};
 use crate::state::{self, AppState, Delivery, Fate};
@@ -37,6 +37,10 @@ pub const SLOW_SUBSCRIBER_CLOSE_CODE: u16 = 1008;
 /// How long one write to a client may block before the connection is given up.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a refused connection waits for the client's `connection_init` before it sends its
+/// `connection_error` anyway.
+pub const REFUSAL_WAIT: Duration = Duration::from_secs(1);
+
 /// `GET /event/realtime`.
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -45,13 +49,29 @@ pub async fn upgrade(
 ) -> Response {
     let connect_headers = connect_headers(&headers);
     // IAM connect signs `POST /event` with body `{}` (protocol notes §4.1).
-    let auth = state.auth().check(
+    let mut auth = state.auth().check(
         "POST",
         &Uri::from_static("/event"),
         &connect_headers,
         b"{}",
         SystemTime::now(),
     );
+    if state.auth().required() && auth.is_allowed() {
+        let server_host = headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let claimed = connect_headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok());
+        auth = match claimed {
+            None => AuthOutcome::denied("the authorization has no host"),
+            Some(claimed) if !host_names_server(claimed, server_host) => {
+                AuthOutcome::denied("the authorization's host does not name this server")
+            }
+            Some(_) => auth,
+        };
+    }
     ws.protocols([SUBPROTOCOL])
         .on_upgrade(move |socket| Connection::new(state, auth).run(socket))
 }
@@ -116,13 +136,7 @@ impl Connection {
     async fn run(mut self, mut socket: WebSocket) {
         if let AuthOutcome::Denied { reason } = &self.auth {
             warn!(connection = self.id, reason = %reason, "websocket connection refused");
-            // UNVERIFIED: AWS's exact behaviour for a refused connection; clients handle a
-            // `connection_error` message (Android, Amplify JS) followed by a normal close.
-            let error =
-                json!({"type": "connection_error", "errors": [ApiError::unauthorized().entry()]});
-            if self.send(&mut socket, error).await.is_ok() {
-                let _ = self.close(&mut socket, 1000, "unauthorized").await;
-            }
+            self.refuse(&mut socket).await;
             return;
         }
         info!(
@@ -136,6 +150,27 @@ impl Connection {
             subscriptions = self.subscriptions.len(),
             "websocket closed"
         );
+    }
+
+    /// Answers a refused connection's `connection_init` with `connection_error`, then closes.
+    ///
+    /// Every official client sends `connection_init` first and reads the answer from then on;
+    /// an error sent before it can reach a client that is not listening yet (Node's `ws` under
+    /// Amplify JS then sees only a close, retries, and reports `{}`). A client that sends
+    /// nothing gets the error after [`REFUSAL_WAIT`]. UNVERIFIED: AWS's exact behaviour for a
+    /// refused connection; `errorCode` is what Amplify JS reads to stop retrying.
+    async fn refuse(&self, socket: &mut WebSocket) {
+        let first = tokio::time::timeout(REFUSAL_WAIT, socket.recv()).await;
+        if let Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) = first {
+            return;
+        }
+        let error = json!({
+            "type": "connection_error",
+            "errors": [ApiError::unauthorized().entry_with_code()],
+        });
+        if self.send(socket, error).await.is_ok() {
+            let _ = self.close(socket, 1000, "unauthorized").await;
+        }
     }
 
     async fn serve(&mut self, socket: &mut WebSocket) -> Result<(), Stop> {

@@ -33,7 +33,7 @@ pub fn router(state: AppState) -> Router {
         )
         // The publish handler enforces its own limit with an AppSync-shaped 413.
         .layer(DefaultBodyLimit::disable())
-        .layer(axum::middleware::map_response(http::allow_any_origin))
+        .layer(axum::middleware::map_response(http::cors_and_request_id))
         .with_state(state)
 }
 
