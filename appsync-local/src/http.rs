@@ -1,7 +1,7 @@
 //! HTTP handlers: `POST /event` (publish, with auth, validation and fault injection) and the
 //! local control endpoints under `/_local/` (faults, scripted outcomes, recent events).
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::Body;
@@ -14,6 +14,8 @@ use tracing::{info, warn};
 
 use crate::auth::AuthOutcome;
 use crate::config::{Faults, Scripted, ScriptedSpec};
+use crate::handler::{Caller, Handled};
+use crate::latency;
 use crate::malformed::{self, MalformedBody};
 use crate::publish::{self, ApiError, PublishResult, RawPublish};
 use crate::state::{self, AppState, Fate, PublishRequest, Roll};
@@ -47,37 +49,6 @@ pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 /// cross-origin `fetch` cannot see the error type or request id.
 pub const EXPOSED_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
 
-/// How early tokio's timer hands over to a blocking thread's sleep in [`delay`].
-const COARSE_TIMER_SLACK: Duration = Duration::from_millis(2);
-
-/// Waits `duration`, to within about a tenth of a millisecond.
-///
-/// tokio's timer works in whole milliseconds and rounds up, and the runtime's wake-up adds to
-/// that: a 20 ms `tokio::time::sleep` answered after 21.4 ms (median) in the load run
-/// (BENCHMARKS.md). The added latency stands in for the network to AppSync, so it should be what
-/// it says. The wait runs on tokio's timer until [`COARSE_TIMER_SLACK`] before the end, and
-/// the rest is a `std::thread::sleep` on the blocking pool, which the kernel ends within tens of
-/// microseconds. The runtime's own thread is never blocked. The end is taken on tokio's clock,
-/// so under a paused clock (tests) at most the last 2 ms are real time.
-pub(crate) async fn delay(duration: Duration) {
-    let until = tokio::time::Instant::now() + duration;
-    if duration > COARSE_TIMER_SLACK {
-        tokio::time::sleep(duration - COARSE_TIMER_SLACK).await;
-    }
-    let left = until.saturating_duration_since(tokio::time::Instant::now());
-    if !left.is_zero() {
-        // The end as a wall-clock instant, taken before the pool starts a thread (a cold pool
-        // takes tens of microseconds), so that time counts towards the wait.
-        let end = std::time::Instant::now() + left;
-        // A pool that cannot take the task (runtime shutting down) ends the wait early; the
-        // request is answered either way.
-        let _ = tokio::task::spawn_blocking(move || {
-            std::thread::sleep(end.saturating_duration_since(std::time::Instant::now()));
-        })
-        .await;
-    }
-}
-
 /// `POST /event`: AppSync's publish endpoint.
 pub async fn publish(
     State(state): State<AppState>,
@@ -89,10 +60,10 @@ pub async fn publish(
     let (arrival, scripted) = state.begin_request();
     let latency = state.latency();
     if !latency.is_zero() {
-        delay(latency).await;
+        latency::delay(latency).await;
     }
     if let Some(Scripted::Delay(scripted_delay)) = &scripted {
-        delay(*scripted_delay).await;
+        latency::delay(*scripted_delay).await;
     }
 
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
@@ -163,11 +134,21 @@ pub async fn publish(
                 failed,
                 drop_response,
                 malformed,
-            } => (
-                Fate::plan(valid.events, &failed, state::EVENT_FAILURE_CODE, &[]),
-                drop_response,
-                malformed,
-            ),
+            } => {
+                let caller = Caller::new(&exchange.auth, &headers, &headers);
+                let fates = match state
+                    .handlers()
+                    .on_publish_events(&valid.channel, valid.events, &caller)
+                    .await
+                {
+                    Handled::Rejected(error) => return exchange.answer(Answer::Error(error)),
+                    Handled::Fates(fates) => Handled::with_failures(fates, &failed),
+                    Handled::NoHandler(events) => {
+                        Fate::plan(events, &failed, state::EVENT_FAILURE_CODE, &[])
+                    }
+                };
+                (fates, drop_response, malformed)
+            }
         },
     };
     let result = state.accept(&valid.channel, fates);
@@ -388,22 +369,5 @@ pub async fn set_faults(State(state): State<AppState>, Json(body): Json<Value>) 
             Json(faults).into_response()
         }
         Err(e) => error_response(&ApiError::bad_request(format!("invalid faults: {e}"))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // How close to the duration the wait ends is a figure for the load run (BENCHMARKS.md), not
-    // for a unit test; what must hold everywhere is that it never ends early.
-    #[tokio::test]
-    async fn a_delay_never_ends_before_its_duration() {
-        for ms in [0, 1, 2, 3, 7] {
-            let duration = Duration::from_millis(ms);
-            let started = std::time::Instant::now();
-            delay(duration).await;
-            assert!(started.elapsed() >= duration, "{ms} ms");
-        }
     }
 }

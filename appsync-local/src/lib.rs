@@ -9,7 +9,9 @@
 //! - [`publish`]: the publish contract shared by HTTP and WebSocket, and AppSync's shapes.
 //! - [`state`]: faults and their seeded RNG, the request and event logs, the fan-out.
 //! - [`http`]: `POST /event` and the `/_local/` control endpoints.
+//! - `latency`: the precise wait behind `latency_ms` and scripted delays.
 //! - `malformed`: the garbled 200 bodies of [`Malformed`] faults.
+//! - `handler`: namespace handlers (`onPublish`/`onSubscribe`) in an embedded JavaScript engine.
 //! - [`realtime`]: `GET /event/realtime`, the WebSocket protocol.
 //! - [`tls`]: `--tls`: a generated or given certificate, handshakes off the accept loop.
 //! - [`server`]: [`router`], [`serve`], [`serve_tls`], [`start`] and the [`Server`] handle.
@@ -26,7 +28,9 @@
 pub mod auth;
 pub mod channel;
 pub mod config;
+pub(crate) mod handler;
 pub mod http;
+mod latency;
 mod malformed;
 pub mod publish;
 pub mod realtime;
@@ -37,6 +41,7 @@ pub mod tls;
 
 pub use auth::AuthOutcome;
 pub use config::{Config, Faults, Malformed, Scripted, TlsConfig};
+pub use handler::{DEFAULT_HANDLER_TIMEOUT, HandlerError};
 pub use server::{Server, StartError, router, serve, serve_tls, start};
 pub use state::{AcceptedEvent, AppState, PublishRequest};
 pub use tls::{Tls, TlsError};

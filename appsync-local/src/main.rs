@@ -63,6 +63,14 @@ struct Args {
     /// How many publish requests and accepted events to keep for `/_local/` inspection.
     #[arg(long, default_value_t = appsync_local::config::DEFAULT_HISTORY)]
     history: usize,
+    /// A namespace handler: an ES module exporting onPublish and/or onSubscribe, importing util
+    /// from @aws-appsync/utils as on AppSync (repeatable; the namespace is created if missing).
+    /// The file is read again whenever it changes.
+    #[arg(long = "handler", value_name = "NAMESPACE=FILE.js", value_parser = parse_handler)]
+    handlers: Vec<(String, PathBuf)>,
+    /// Milliseconds one handler invocation may run before it is cut off (its request fails).
+    #[arg(long, default_value_t = appsync_local::DEFAULT_HANDLER_TIMEOUT.as_millis() as u64)]
+    handler_timeout_ms: u64,
     /// Serve HTTPS and WSS with a self-signed certificate for localhost, 127.0.0.1 and ::1,
     /// generated at start; its PEM file's path is printed (trust it with NODE_EXTRA_CA_CERTS).
     #[arg(long)]
@@ -92,6 +100,19 @@ fn parse_iam(value: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_handler(value: &str) -> Result<(String, PathBuf), String> {
+    match value.split_once('=') {
+        Some((namespace, file)) if !namespace.is_empty() && !file.is_empty() => {
+            if appsync_local::channel::is_valid_segment(namespace) {
+                Ok((namespace.to_owned(), PathBuf::from(file)))
+            } else {
+                Err(format!("{namespace} is not a valid namespace name"))
+            }
+        }
+        _ => Err("expected NAMESPACE=FILE.js".to_owned()),
+    }
+}
+
 impl Args {
     fn config(self) -> Config {
         let defaults = Config::default();
@@ -116,6 +137,8 @@ impl Args {
             seed: self.seed,
             keepalive: Duration::from_secs(self.keepalive_secs.max(1)),
             history: self.history,
+            handlers: self.handlers.into_iter().collect(),
+            handler_timeout: Duration::from_millis(self.handler_timeout_ms.max(1)),
             tls: match (self.tls_cert, self.tls_key) {
                 (Some(cert), Some(key)) => Some(TlsConfig::Files { cert, key }),
                 _ if self.tls => Some(TlsConfig::SelfSigned {
@@ -148,6 +171,14 @@ async fn main() -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(addr);
+    let mut namespaces = config.namespaces.clone();
+    namespaces.extend(
+        config
+            .handlers
+            .keys()
+            .filter(|n| !config.namespaces.contains(n))
+            .cloned(),
+    );
     let tls = match &config.tls {
         Some(tls) => match Tls::load(tls, bound.port()) {
             Ok(tls) => Some(tls),
@@ -172,7 +203,10 @@ async fn main() -> ExitCode {
     if let Some(tls) = &tls {
         println!("  certificate:   {}", tls.cert_path().display());
     }
-    println!("  namespaces:    {}", config.namespaces.join(", "));
+    println!("  namespaces:    {}", namespaces.join(", "));
+    for (namespace, file) in &config.handlers {
+        println!("  handler:       {namespace} = {}", file.display());
+    }
     println!(
         "  auth:          {}",
         if config.auth_required() {
@@ -189,6 +223,10 @@ async fn main() -> ExitCode {
         tracing::info!("shutting down");
     };
     let state = AppState::new(config);
+    if let Err(e) = state.check_handlers().await {
+        eprintln!("appsync-local: {e}");
+        return ExitCode::FAILURE;
+    }
     let served = match &tls {
         Some(tls) => appsync_local::serve_tls(listener, tls, state, shutdown).await,
         None => appsync_local::serve(listener, state, shutdown).await,

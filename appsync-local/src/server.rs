@@ -15,6 +15,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Faults, Scripted};
+use crate::handler::HandlerError;
 use crate::state::{AcceptedEvent, AppState, PublishRequest};
 use crate::tls::{Tls, TlsError};
 use crate::{http, realtime};
@@ -90,6 +91,9 @@ pub enum StartError {
     /// The TLS certificate could not be generated or read.
     #[error(transparent)]
     Tls(#[from] TlsError),
+    /// A handler file is missing or does not load.
+    #[error(transparent)]
+    Handler(#[from] HandlerError),
 }
 
 /// Starts a server on `127.0.0.1:0` in the current runtime, with TLS when [`Config::tls`] says so.
@@ -101,6 +105,7 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
         None => None,
     };
     let state = AppState::new(config);
+    state.check_handlers().await?;
     let (stop, stopped) = oneshot::channel::<()>();
     // A dropped sender also stops the server.
     let shutdown = async move {

@@ -4,5 +4,6 @@
 mod cli;
 mod handler;
 mod helpers;
+mod namespace_handler;
 mod publish;
 mod routing;

@@ -28,6 +28,11 @@ fn help_lists_the_flags() {
         "--malformed-response",
         "--latency-ms",
         "--seed",
+        "--tls",
+        "--tls-cert",
+        "--tls-key",
+        "--handler",
+        "--handler-timeout-ms",
     ] {
         assert!(help.contains(flag), "missing {flag}");
     }
@@ -168,4 +173,24 @@ fn a_tls_key_without_a_certificate_is_refused() {
         .unwrap();
     assert!(!output.status.success());
     assert!(String::from_utf8_lossy(&output.stderr).contains("--tls-cert"));
+}
+
+#[test]
+fn a_handler_flag_without_a_namespace_or_with_a_missing_file_is_refused() {
+    let output = Command::new(BIN)
+        .args(["--handler", "chat.js"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("NAMESPACE=FILE.js"));
+    let output = Command::new(BIN)
+        .args(["--port", "0", "--handler", "chat=/nonexistent/chat.js"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("namespace chat") && stderr.contains("/nonexistent/chat.js"),
+        "{stderr}"
+    );
 }

@@ -4,6 +4,7 @@
 mod auth;
 mod cli;
 mod faults;
+mod handlers;
 mod helpers;
 mod http;
 mod realtime;

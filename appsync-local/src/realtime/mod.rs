@@ -21,6 +21,8 @@ use tracing::{info, warn};
 
 use crate::auth::{AuthOutcome, headers_from_object, host_names_server};
 use crate::channel::{ChannelError, ChannelPath};
+use crate::handler::{Caller, Handled};
+
 use crate::publish::{self, ApiError};
 use crate::state::{self, AppState, Delivery, Fate};
 
@@ -73,7 +75,7 @@ pub async fn upgrade(
         };
     }
     ws.protocols([SUBPROTOCOL])
-        .on_upgrade(move |socket| Connection::new(state, auth).run(socket))
+        .on_upgrade(move |socket| Connection::new(state, auth, headers).run(socket))
 }
 
 /// The auth headers of a connection: the decoded `header-<base64url JSON>` subprotocol if the
@@ -116,6 +118,8 @@ struct Connection {
     state: AppState,
     id: u64,
     auth: AuthOutcome,
+    /// The upgrade request's headers: what handlers see as `ctx.request.headers`.
+    headers: HeaderMap,
     subscriptions: Vec<Subscription>,
 }
 
@@ -123,12 +127,13 @@ struct Connection {
 struct Stop;
 
 impl Connection {
-    fn new(state: AppState, auth: AuthOutcome) -> Self {
+    fn new(state: AppState, auth: AuthOutcome, headers: HeaderMap) -> Self {
         let id = state.next_connection_id();
         Self {
             state,
             id,
             auth,
+            headers,
             subscriptions: Vec::new(),
         }
     }
@@ -188,7 +193,7 @@ impl Connection {
                 message = socket.recv() => match message {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                     Some(Ok(Message::Text(text))) => {
-                        let reply = self.handle(text.as_str());
+                        let reply = self.handle(text.as_str()).await;
                         self.send(socket, reply).await?;
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -245,7 +250,7 @@ impl Connection {
     }
 
     /// Handles one client message and returns its reply.
-    fn handle(&mut self, text: &str) -> Value {
+    async fn handle(&mut self, text: &str) -> Value {
         let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
             return error_message(
                 None,
@@ -261,9 +266,9 @@ impl Connection {
                 "type": "connection_ack",
                 "connectionTimeoutMs": CONNECTION_TIMEOUT_MS,
             }),
-            "subscribe" => self.subscribe(&message),
+            "subscribe" => self.subscribe(&message).await,
             "unsubscribe" => self.unsubscribe(&message),
-            "publish" => self.publish(&message),
+            "publish" => self.publish(&message).await,
             other => error_message(
                 message.get("id").and_then(Value::as_str),
                 &ApiError::new(
@@ -277,22 +282,28 @@ impl Connection {
 
     /// Checks a message's `authorization` object. For IAM the client signed `POST /event` with
     /// `signed_body` (protocol notes §4.4).
-    fn authorize(&self, message: &Map<String, Value>, signed_body: &Value) -> AuthOutcome {
+    fn authorize(
+        &self,
+        message: &Map<String, Value>,
+        signed_body: &Value,
+    ) -> (AuthOutcome, Caller) {
         let headers = message
             .get("authorization")
             .and_then(Value::as_object)
             .map(headers_from_object)
             .unwrap_or_default();
-        self.state.auth().check(
+        let outcome = self.state.auth().check(
             "POST",
             &Uri::from_static("/event"),
             &headers,
             signed_body.to_string().as_bytes(),
             SystemTime::now(),
-        )
+        );
+        let caller = Caller::new(&outcome, &headers, &self.headers);
+        (outcome, caller)
     }
 
-    fn subscribe(&mut self, message: &Map<String, Value>) -> Value {
+    async fn subscribe(&mut self, message: &Map<String, Value>) -> Value {
         const KIND: &str = "subscribe_error";
         let raw_id = message.get("id").and_then(Value::as_str);
         let Some(id) = raw_id.filter(|id| is_valid_id(id)) else {
@@ -311,7 +322,7 @@ impl Connection {
             .get("channel")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let auth = self.authorize(message, &json!({ "channel": channel_text }));
+        let (auth, caller) = self.authorize(message, &json!({ "channel": channel_text }));
         if let AuthOutcome::Denied { reason } = &auth {
             warn!(connection = self.id, id, channel = %channel_text, reason = %reason, "subscribe refused");
             return typed_error(KIND, Some(id), &ApiError::unauthorized());
@@ -327,6 +338,10 @@ impl Connection {
             }
         };
         if let Err(error) = publish::check_namespace(&pattern, self.state.namespaces()) {
+            return typed_error(KIND, Some(id), &error);
+        }
+        if let Some(Err(error)) = self.state.handlers().on_subscribe(&pattern, &caller).await {
+            info!(connection = self.id, id, channel = %pattern, error = %error, "subscribe refused by onSubscribe");
             return typed_error(KIND, Some(id), &error);
         }
         info!(connection = self.id, id, channel = %pattern, auth = %auth.mode(), "subscribe");
@@ -356,7 +371,7 @@ impl Connection {
         json!({"type": "unsubscribe_success", "id": id})
     }
 
-    fn publish(&mut self, message: &Map<String, Value>) -> Value {
+    async fn publish(&mut self, message: &Map<String, Value>) -> Value {
         const KIND: &str = "publish_error";
         let raw_id = message.get("id").and_then(Value::as_str);
         let Some(id) = raw_id.filter(|id| is_valid_id(id)) else {
@@ -366,7 +381,7 @@ impl Connection {
             "channel": message.get("channel").cloned().unwrap_or(Value::Null),
             "events": message.get("events").cloned().unwrap_or(Value::Null),
         });
-        let auth = self.authorize(message, &signed);
+        let (auth, caller) = self.authorize(message, &signed);
         let channel_text = message
             .get("channel")
             .and_then(Value::as_str)
@@ -381,10 +396,18 @@ impl Connection {
                 Err(error) => return typed_error(KIND, Some(id), &error),
             };
         let events = valid.events.len();
-        // Faults and scripted outcomes apply to HTTP publish only.
-        let result = self
+        // Faults and scripted outcomes apply to HTTP publish only; the namespace's handler to both.
+        let fates = match self
             .state
-            .accept(&valid.channel, Fate::plan(valid.events, &[], 0, &[]));
+            .handlers()
+            .on_publish_events(&valid.channel, valid.events, &caller)
+            .await
+        {
+            Handled::NoHandler(events) => Fate::plan(events, &[], 0, &[]),
+            Handled::Fates(fates) => fates,
+            Handled::Rejected(error) => return typed_error(KIND, Some(id), &error),
+        };
+        let result = self.state.accept(&valid.channel, fates);
         info!(connection = self.id, id, channel = %valid.channel, events, auth = %auth.mode(), "websocket publish");
         json!({
             "type": "publish_success",
@@ -408,61 +431,4 @@ fn error_message(id: Option<&str>, error: &ApiError) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operation_ids_follow_appsyncs_pattern() {
-        assert!(is_valid_id("ee849ef0-cf23-4cb8-9fcb-152ae4fd1e69"));
-        assert!(is_valid_id("a_b+c"));
-        assert!(!is_valid_id(""));
-        assert!(!is_valid_id("has space"));
-        assert!(!is_valid_id(&"a".repeat(129)));
-    }
-
-    #[test]
-    fn connect_headers_come_from_the_header_subprotocol_when_present() {
-        let auth = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"host":"localhost","x-api-key":"da2-k"}"#);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::SEC_WEBSOCKET_PROTOCOL,
-            format!("aws-appsync-event-ws, header-{auth}")
-                .parse()
-                .unwrap(),
-        );
-        let decoded = connect_headers(&headers);
-        assert_eq!(decoded.get("x-api-key").unwrap(), "da2-k");
-        assert_eq!(decoded.get("host").unwrap(), "localhost");
-    }
-
-    #[test]
-    fn connect_headers_fall_back_to_the_upgrade_request() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-api-key", "da2-k".parse().unwrap());
-        assert_eq!(connect_headers(&headers).get("x-api-key").unwrap(), "da2-k");
-    }
-
-    #[test]
-    fn a_garbled_header_subprotocol_yields_no_credentials() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-api-key", "da2-k".parse().unwrap());
-        headers.insert(
-            http::header::SEC_WEBSOCKET_PROTOCOL,
-            "aws-appsync-event-ws, header-!!!".parse().unwrap(),
-        );
-        assert!(connect_headers(&headers).is_empty());
-    }
-
-    #[test]
-    fn typed_errors_carry_the_id_when_known() {
-        let e = typed_error("subscribe_error", Some("x"), &ApiError::unauthorized());
-        assert_eq!(e["id"], "x");
-        assert_eq!(e["errors"][0]["errorType"], "UnauthorizedException");
-        assert!(
-            typed_error("error", None, &ApiError::unauthorized())
-                .get("id")
-                .is_none()
-        );
-    }
-}
+mod tests;

@@ -9,6 +9,10 @@ use serde_json::Value;
 
 use crate::channel::{ChannelError, ChannelPath};
 
+mod fate;
+pub use fate::EVENT_FAILURE_CODE;
+pub(crate) use fate::{EVENT_FAILURE_MESSAGE, Fate, event_ids};
+
 /// AppSync accepts at most five events in one publish (HTTP and WebSocket).
 pub const MAX_EVENTS_PER_PUBLISH: usize = 5;
 
