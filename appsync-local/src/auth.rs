@@ -54,7 +54,7 @@ impl AuthOutcome {
         }
     }
 
-    fn denied(reason: &str) -> Self {
+    pub(crate) fn denied(reason: &str) -> Self {
         AuthOutcome::Denied {
             reason: reason.to_owned(),
         }
@@ -85,6 +85,11 @@ impl Authenticator {
             tokens: config.auth_tokens.clone(),
             sigv4,
         }
+    }
+
+    /// True when credentials are configured, so every request must authenticate.
+    pub fn required(&self) -> bool {
+        self.required
     }
 
     /// Checks the credentials a request carries. `method`, `uri` and `body` are what a SigV4
@@ -135,6 +140,50 @@ impl Authenticator {
             };
         }
         AuthOutcome::denied("no credentials")
+    }
+}
+
+/// True when the `host` of a WebSocket `authorization` object names this server, reached at
+/// `server_host` (the upgrade request's `Host`).
+///
+/// AppSync documents `host` as "the host for the AppSync Events HTTP endpoint", required in the
+/// connection's auth object; what it does with a wrong one is UNVERIFIED. Here the names match
+/// case-insensitively, any loopback name (`localhost`, `127.0.0.1`, `[::1]`) stands for any other
+/// when the server was reached on loopback, and a port, when given, must be the server's.
+pub fn host_names_server(claimed: &str, server_host: &str) -> bool {
+    let (claimed_name, claimed_port) = split_host(claimed);
+    let (server_name, server_port) = split_host(server_host);
+    let is_loopback = |name: &str| {
+        name.eq_ignore_ascii_case("localhost")
+            || name
+                .trim_start_matches('[')
+                .trim_end_matches(']')
+                .parse::<std::net::IpAddr>()
+                .is_ok_and(|ip| ip.is_loopback())
+    };
+    let same_name = claimed_name.eq_ignore_ascii_case(server_name)
+        || (is_loopback(claimed_name) && is_loopback(server_name));
+    let same_port = match (claimed_port, server_port) {
+        (Some(c), Some(s)) => c == s,
+        // A host without a port names the default port; the server's own port is unknown here
+        // only when the client sent none either.
+        (Some(_), None) | (None, _) => true,
+    };
+    !claimed_name.is_empty() && same_name && same_port
+}
+
+/// `name[:port]`, with IPv6 literals in brackets.
+fn split_host(host: &str) -> (&str, Option<&str>) {
+    let host = host.trim();
+    if let Some(rest) = host.strip_prefix('[') {
+        return match rest.split_once(']') {
+            Some((name, after)) => (name, after.strip_prefix(':')),
+            None => (host, None),
+        };
+    }
+    match host.rsplit_once(':') {
+        Some((name, port)) if !name.contains(':') => (name, Some(port)),
+        _ => (host, None),
     }
 }
 
@@ -226,6 +275,21 @@ mod tests {
                 reason: "iam auth is not configured".into()
             }
         );
+    }
+
+    #[test]
+    fn the_auth_objects_host_must_name_this_server() {
+        assert!(host_names_server("localhost:8787", "localhost:8787"));
+        assert!(host_names_server("LOCALHOST:8787", "127.0.0.1:8787"));
+        assert!(host_names_server("127.0.0.1:8787", "[::1]:8787"));
+        assert!(host_names_server("localhost", "127.0.0.1:8787"));
+        assert!(host_names_server("api.example.com", "API.example.com:443"));
+        assert!(!host_names_server("localhost:9999", "127.0.0.1:8787"));
+        assert!(!host_names_server(
+            "abc.appsync-api.us-east-1.amazonaws.com",
+            "localhost:8787"
+        ));
+        assert!(!host_names_server("", "localhost:8787"));
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! What a local server is configured with: namespaces, credentials, region, keep-alive, and the
 //! fault injection settings (random [`Faults`] and forced [`Scripted`] outcomes).
 
+use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -44,6 +46,25 @@ pub struct Config {
     pub subscriber_buffer: usize,
     /// How many publish requests and accepted events [`crate::Server`] keeps for inspection.
     pub history: usize,
+    /// Namespace handlers: namespace → an ES module exporting `onPublish` and/or `onSubscribe`
+    /// (`--handler NAMESPACE=FILE.js`). A namespace named here exists even if `namespaces` omits it.
+    pub handlers: BTreeMap<String, PathBuf>,
+    /// How long one handler invocation may run before it is cut off and its request failed.
+    pub handler_timeout: Duration,
+    /// Serve HTTPS and WSS instead of plain HTTP and WS (clients such as Amplify JS always use
+    /// `wss://`). `None`, the default, serves plain HTTP.
+    pub tls: Option<TlsConfig>,
+}
+
+/// Where the server's TLS certificate comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TlsConfig {
+    /// Generate a self-signed certificate for `localhost`, `127.0.0.1` and `::1` at start and
+    /// write its PEM to `cert_out` (default: `appsync-local/localhost-<port>.pem` under the
+    /// temporary directory), so a client can be told to trust it.
+    SelfSigned { cert_out: Option<PathBuf> },
+    /// Your own certificate chain and private key, as PEM files.
+    Files { cert: PathBuf, key: PathBuf },
 }
 
 impl Default for Config {
@@ -59,6 +80,9 @@ impl Default for Config {
             keepalive: DEFAULT_KEEPALIVE,
             subscriber_buffer: DEFAULT_SUBSCRIBER_BUFFER,
             history: DEFAULT_HISTORY,
+            handlers: BTreeMap::new(),
+            handler_timeout: crate::handler::DEFAULT_HANDLER_TIMEOUT,
+            tls: None,
         }
     }
 }

@@ -1,12 +1,12 @@
 //! HTTP handlers: `POST /event` (publish, with auth, validation and fault injection) and the
 //! local control endpoints under `/_local/` (faults, scripted outcomes, recent events).
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -14,6 +14,8 @@ use tracing::{info, warn};
 
 use crate::auth::AuthOutcome;
 use crate::config::{Faults, Scripted, ScriptedSpec};
+use crate::handler::{Caller, Handled};
+use crate::latency;
 use crate::malformed::{self, MalformedBody};
 use crate::publish::{self, ApiError, PublishResult, RawPublish};
 use crate::state::{self, AppState, Fate, PublishRequest, Roll};
@@ -25,41 +27,27 @@ pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 /// How many events `GET /_local/events` lists at most.
 pub const RECENT_EVENTS: usize = 1000;
 
+/// AppSync's error answer: the status, `{"errors":[…]}`, and the `x-amzn-ErrorType` header, which
+/// is where Amplify JS's REST error parser takes the error's name from (AppSync's GraphQL endpoint
+/// sends it; for the Events endpoint it is UNVERIFIED).
 fn error_response(error: &ApiError) -> Response {
     let status = StatusCode::from_u16(error.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, Json(error.body())).into_response()
+    let mut response = (status, Json(error.body())).into_response();
+    if let Ok(value) = HeaderValue::from_str(&error.error_type) {
+        response.headers_mut().insert(ERROR_TYPE_HEADER, value);
+    }
+    response
 }
 
-/// How early tokio's timer hands over to a blocking thread's sleep in [`delay`].
-const COARSE_TIMER_SLACK: Duration = Duration::from_millis(2);
+/// The header naming an error's type.
+pub const ERROR_TYPE_HEADER: &str = "x-amzn-errortype";
 
-/// Waits `duration`, to within about a tenth of a millisecond.
-///
-/// tokio's timer works in whole milliseconds and rounds up, and the runtime's wake-up adds to
-/// that: a 20 ms `tokio::time::sleep` answered after 21.4 ms (median) in the load run
-/// (BENCHMARKS.md). The added latency stands in for the network to AppSync, so it should be what
-/// it says. The wait runs on tokio's timer until [`COARSE_TIMER_SLACK`] before the end, and
-/// the rest is a `std::thread::sleep` on the blocking pool, which the kernel ends within tens of
-/// microseconds. The runtime's own thread is never blocked. The end is taken on tokio's clock,
-/// so under a paused clock (tests) at most the last 2 ms are real time.
-pub(crate) async fn delay(duration: Duration) {
-    let until = tokio::time::Instant::now() + duration;
-    if duration > COARSE_TIMER_SLACK {
-        tokio::time::sleep(duration - COARSE_TIMER_SLACK).await;
-    }
-    let left = until.saturating_duration_since(tokio::time::Instant::now());
-    if !left.is_zero() {
-        // The end as a wall-clock instant, taken before the pool starts a thread (a cold pool
-        // takes tens of microseconds), so that time counts towards the wait.
-        let end = std::time::Instant::now() + left;
-        // A pool that cannot take the task (runtime shutting down) ends the wait early; the
-        // request is answered either way.
-        let _ = tokio::task::spawn_blocking(move || {
-            std::thread::sleep(end.saturating_duration_since(std::time::Instant::now()));
-        })
-        .await;
-    }
-}
+/// The header carrying a request id on every answer, as AWS services send it.
+pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
+
+/// Response headers a browser app may read (`access-control-expose-headers`): without this, a
+/// cross-origin `fetch` cannot see the error type or request id.
+pub const EXPOSED_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
 
 /// `POST /event`: AppSync's publish endpoint.
 pub async fn publish(
@@ -72,10 +60,10 @@ pub async fn publish(
     let (arrival, scripted) = state.begin_request();
     let latency = state.latency();
     if !latency.is_zero() {
-        delay(latency).await;
+        latency::delay(latency).await;
     }
     if let Some(Scripted::Delay(scripted_delay)) = &scripted {
-        delay(*scripted_delay).await;
+        latency::delay(*scripted_delay).await;
     }
 
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES).await;
@@ -146,11 +134,21 @@ pub async fn publish(
                 failed,
                 drop_response,
                 malformed,
-            } => (
-                Fate::plan(valid.events, &failed, state::EVENT_FAILURE_CODE, &[]),
-                drop_response,
-                malformed,
-            ),
+            } => {
+                let caller = Caller::new(&exchange.auth, &headers, &headers);
+                let fates = match state
+                    .handlers()
+                    .on_publish_events(&valid.channel, valid.events, &caller)
+                    .await
+                {
+                    Handled::Rejected(error) => return exchange.answer(Answer::Error(error)),
+                    Handled::Fates(fates) => Handled::with_failures(fates, &failed),
+                    Handled::NoHandler(events) => {
+                        Fate::plan(events, &failed, state::EVENT_FAILURE_CODE, &[])
+                    }
+                };
+                (fates, drop_response, malformed)
+            }
         },
     };
     let result = state.accept(&valid.channel, fates);
@@ -206,7 +204,7 @@ impl<'a> Exchange<'a> {
             Answer::Ok(result) => (StatusCode::OK, Json(result)).into_response(),
             Answer::Garbled(body) => (
                 StatusCode::OK,
-                [(axum::http::header::CONTENT_TYPE, body.content_type)],
+                [(header::CONTENT_TYPE, body.content_type)],
                 body.text,
             )
                 .into_response(),
@@ -269,26 +267,44 @@ fn log_publish(raw: &RawPublish, status: u16, auth: &AuthOutcome) {
 const ALLOWED_HEADERS: &str = "content-type, accept, content-encoding, x-api-key, authorization, \
 x-amz-date, x-amz-security-token, x-amz-content-sha256, x-amz-user-agent";
 
-/// `OPTIONS /event`: lets browser apps on another origin publish over HTTP.
-pub async fn preflight() -> Response {
-    (
+/// `OPTIONS /event`: lets browser apps on another origin publish over HTTP. The headers the
+/// browser asks for (`access-control-request-headers`) are allowed as asked, so custom headers
+/// that handlers read from `ctx.request.headers` pass too; without the question, a fixed list.
+pub async fn preflight(headers: HeaderMap) -> Response {
+    let allowed = headers
+        .get(header::ACCESS_CONTROL_REQUEST_HEADERS)
+        .cloned()
+        .unwrap_or(HeaderValue::from_static(ALLOWED_HEADERS));
+    let mut response = (
         StatusCode::NO_CONTENT,
         [
             ("access-control-allow-methods", "POST, OPTIONS"),
-            ("access-control-allow-headers", ALLOWED_HEADERS),
             ("access-control-max-age", "600"),
         ],
     )
-        .into_response()
+        .into_response();
+    response
+        .headers_mut()
+        .insert(header::ACCESS_CONTROL_ALLOW_HEADERS, allowed);
+    response
 }
 
-/// Adds `access-control-allow-origin: *` to every answer: a development server has no origin to
-/// protect, and front-end apps usually run on another port.
-pub async fn allow_any_origin(mut response: Response) -> Response {
-    response.headers_mut().insert(
-        axum::http::header::ACCESS_CONTROL_ALLOW_ORIGIN,
-        axum::http::HeaderValue::from_static("*"),
+/// Adds `access-control-allow-origin: *` (a development server has no origin to protect, and
+/// front-end apps usually run on another port), the exposed headers, and a fresh
+/// `x-amzn-RequestId` to every answer.
+pub async fn cors_and_request_id(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_ORIGIN,
+        HeaderValue::from_static("*"),
     );
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(EXPOSED_HEADERS),
+    );
+    if let Ok(id) = HeaderValue::from_str(&uuid::Uuid::new_v4().to_string()) {
+        headers.insert(REQUEST_ID_HEADER, id);
+    }
     response
 }
 
@@ -353,22 +369,5 @@ pub async fn set_faults(State(state): State<AppState>, Json(body): Json<Value>) 
             Json(faults).into_response()
         }
         Err(e) => error_response(&ApiError::bad_request(format!("invalid faults: {e}"))),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    // How close to the duration the wait ends is a figure for the load run (BENCHMARKS.md), not
-    // for a unit test; what must hold everywhere is that it never ends early.
-    #[tokio::test]
-    async fn a_delay_never_ends_before_its_duration() {
-        for ms in [0, 1, 2, 3, 7] {
-            let duration = Duration::from_millis(ms);
-            let started = std::time::Instant::now();
-            delay(duration).await;
-            assert!(started.elapsed() >= duration, "{ms} ms");
-        }
     }
 }

@@ -9,12 +9,15 @@
 //! - [`publish`]: the publish contract shared by HTTP and WebSocket, and AppSync's shapes.
 //! - [`state`]: faults and their seeded RNG, the request and event logs, the fan-out.
 //! - [`http`]: `POST /event` and the `/_local/` control endpoints.
+//! - `latency`: the precise wait behind `latency_ms` and scripted delays.
 //! - `malformed`: the garbled 200 bodies of [`Malformed`] faults.
+//! - `handler`: namespace handlers (`onPublish`/`onSubscribe`) in an embedded JavaScript engine.
 //! - [`realtime`]: `GET /event/realtime`, the WebSocket protocol.
-//! - [`server`]: [`router`], [`serve`], [`start`] and the [`Server`] handle.
+//! - [`tls`]: `--tls`: a generated or given certificate, handshakes off the accept loop.
+//! - [`server`]: [`router`], [`serve`], [`serve_tls`], [`start`] and the [`Server`] handle.
 //!
 //! ```no_run
-//! # async fn demo() -> std::io::Result<()> {
+//! # async fn demo() -> Result<(), appsync_local::StartError> {
 //! let server = appsync_local::start(appsync_local::Config::default()).await?;
 //! println!("publish to {}", server.http_endpoint());
 //! server.wait_for_accepted(1).await;
@@ -25,15 +28,20 @@
 pub mod auth;
 pub mod channel;
 pub mod config;
+pub(crate) mod handler;
 pub mod http;
+mod latency;
 mod malformed;
 pub mod publish;
 pub mod realtime;
 pub mod server;
 pub mod sigv4;
 pub mod state;
+pub mod tls;
 
 pub use auth::AuthOutcome;
-pub use config::{Config, Faults, Malformed, Scripted};
-pub use server::{Server, router, serve, start};
+pub use config::{Config, Faults, Malformed, Scripted, TlsConfig};
+pub use handler::{DEFAULT_HANDLER_TIMEOUT, HandlerError};
+pub use server::{Server, StartError, router, serve, serve_tls, start};
 pub use state::{AcceptedEvent, AppState, PublishRequest};
+pub use tls::{Tls, TlsError};

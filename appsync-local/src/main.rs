@@ -1,10 +1,11 @@
 //! The `appsync-local` binary: runs the local AppSync Events server until Ctrl-C.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use appsync_local::{AppState, Config, Faults};
+use appsync_local::{AppState, Config, Faults, Tls, TlsConfig};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -60,8 +61,34 @@ struct Args {
     #[arg(long, default_value_t = appsync_local::config::DEFAULT_KEEPALIVE.as_secs())]
     keepalive_secs: u64,
     /// How many publish requests and accepted events to keep for `/_local/` inspection.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = appsync_local::config::DEFAULT_HISTORY)]
     history: usize,
+    /// A namespace handler: an ES module exporting onPublish and/or onSubscribe, importing util
+    /// from @aws-appsync/utils as on AppSync (repeatable; the namespace is created if missing).
+    /// The file is read again whenever it changes.
+    #[arg(long = "handler", value_name = "NAMESPACE=FILE.js", value_parser = parse_handler)]
+    handlers: Vec<(String, PathBuf)>,
+    /// Milliseconds one handler invocation may run before it is cut off (its request fails).
+    #[arg(long, default_value_t = appsync_local::DEFAULT_HANDLER_TIMEOUT.as_millis() as u64)]
+    handler_timeout_ms: u64,
+    /// Serve HTTPS and WSS with a self-signed certificate for localhost, 127.0.0.1 and ::1,
+    /// generated at start; its PEM file's path is printed (trust it with NODE_EXTRA_CA_CERTS).
+    #[arg(long)]
+    tls: bool,
+    /// Where to write the generated certificate's PEM (with --tls).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "tls",
+        conflicts_with = "tls_cert"
+    )]
+    tls_cert_out: Option<PathBuf>,
+    /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 fn parse_iam(value: &str) -> Result<(String, String), String> {
@@ -70,6 +97,19 @@ fn parse_iam(value: &str) -> Result<(String, String), String> {
             Ok((id.to_owned(), secret.to_owned()))
         }
         _ => Err("expected ACCESS_KEY:SECRET".to_owned()),
+    }
+}
+
+fn parse_handler(value: &str) -> Result<(String, PathBuf), String> {
+    match value.split_once('=') {
+        Some((namespace, file)) if !namespace.is_empty() && !file.is_empty() => {
+            if appsync_local::channel::is_valid_segment(namespace) {
+                Ok((namespace.to_owned(), PathBuf::from(file)))
+            } else {
+                Err(format!("{namespace} is not a valid namespace name"))
+            }
+        }
+        _ => Err("expected NAMESPACE=FILE.js".to_owned()),
     }
 }
 
@@ -97,6 +137,15 @@ impl Args {
             seed: self.seed,
             keepalive: Duration::from_secs(self.keepalive_secs.max(1)),
             history: self.history,
+            handlers: self.handlers.into_iter().collect(),
+            handler_timeout: Duration::from_millis(self.handler_timeout_ms.max(1)),
+            tls: match (self.tls_cert, self.tls_key) {
+                (Some(cert), Some(key)) => Some(TlsConfig::Files { cert, key }),
+                _ if self.tls => Some(TlsConfig::SelfSigned {
+                    cert_out: self.tls_cert_out,
+                }),
+                _ => None,
+            },
             ..defaults
         }
     }
@@ -122,10 +171,42 @@ async fn main() -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(addr);
+    let mut namespaces = config.namespaces.clone();
+    namespaces.extend(
+        config
+            .handlers
+            .keys()
+            .filter(|n| !config.namespaces.contains(n))
+            .cloned(),
+    );
+    let tls = match &config.tls {
+        Some(tls) => match Tls::load(tls, bound.port()) {
+            Ok(tls) => Some(tls),
+            Err(e) => {
+                eprintln!("appsync-local: {e}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => None,
+    };
+    // With TLS, name the host the certificate is for (a loopback address reads as localhost).
+    let (http, ws, host) = match &tls {
+        Some(_) if bound.ip().is_loopback() || bound.ip().is_unspecified() => {
+            ("https", "wss", format!("localhost:{}", bound.port()))
+        }
+        Some(_) => ("https", "wss", bound.to_string()),
+        None => ("http", "ws", bound.to_string()),
+    };
     println!("appsync-local listening");
-    println!("  HTTP endpoint: http://{bound}/event");
-    println!("  realtime URL:  ws://{bound}/event/realtime");
-    println!("  namespaces:    {}", config.namespaces.join(", "));
+    println!("  HTTP endpoint: {http}://{host}/event");
+    println!("  realtime URL:  {ws}://{host}/event/realtime");
+    if let Some(tls) = &tls {
+        println!("  certificate:   {}", tls.cert_path().display());
+    }
+    println!("  namespaces:    {}", namespaces.join(", "));
+    for (namespace, file) in &config.handlers {
+        println!("  handler:       {namespace} = {}", file.display());
+    }
     println!(
         "  auth:          {}",
         if config.auth_required() {
@@ -141,7 +222,16 @@ async fn main() -> ExitCode {
         }
         tracing::info!("shutting down");
     };
-    match appsync_local::serve(listener, AppState::new(config), shutdown).await {
+    let state = AppState::new(config);
+    if let Err(e) = state.check_handlers().await {
+        eprintln!("appsync-local: {e}");
+        return ExitCode::FAILURE;
+    }
+    let served = match &tls {
+        Some(tls) => appsync_local::serve_tls(listener, tls, state, shutdown).await,
+        None => appsync_local::serve(listener, state, shutdown).await,
+    };
+    match served {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("appsync-local: {e}");

@@ -1,8 +1,10 @@
-//! Wiring: the [`router`], [`serve`] with graceful shutdown, and [`start`], which runs a server
-//! on an ephemeral loopback port in-process and hands back a [`Server`] handle for tests.
+//! Wiring: the [`router`], [`serve`] and [`serve_tls`] with graceful shutdown, and [`start`],
+//! which runs a server on an ephemeral loopback port in-process (with TLS when configured) and
+//! hands back a [`Server`] handle for tests.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::Path;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
@@ -13,7 +15,9 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::config::{Config, Faults, Scripted};
+use crate::handler::HandlerError;
 use crate::state::{AcceptedEvent, AppState, PublishRequest};
+use crate::tls::{Tls, TlsError};
 use crate::{http, realtime};
 
 /// All routes on one port, as an AppSync custom domain serves them: `POST /event`,
@@ -30,7 +34,7 @@ pub fn router(state: AppState) -> Router {
         )
         // The publish handler enforces its own limit with an AppSync-shaped 413.
         .layer(DefaultBodyLimit::disable())
-        .layer(axum::middleware::map_response(http::allow_any_origin))
+        .layer(axum::middleware::map_response(http::cors_and_request_id))
         .with_state(state)
 }
 
@@ -41,13 +45,35 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state.clone());
     // Small JSON answers and WebSocket frames: do not let Nagle hold them back.
     let listener = listener.tap_io(|tcp| {
         if let Err(e) = tcp.set_nodelay(true) {
             tracing::debug!(error = %e, "cannot set TCP_NODELAY");
         }
     });
+    serve_on(listener, state, shutdown).await
+}
+
+/// [`serve`] over TLS: HTTPS and WSS on the same port.
+pub async fn serve_tls(
+    listener: TcpListener,
+    tls: &Tls,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    serve_on(tls.listener(listener)?, state, shutdown).await
+}
+
+async fn serve_on<L>(
+    listener: L,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()>
+where
+    L: axum::serve::Listener,
+    L::Addr: std::fmt::Debug,
+{
+    let app = router(state.clone());
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -56,18 +82,45 @@ pub async fn serve(
         .await
 }
 
-/// Starts a server on `127.0.0.1:0` in the current runtime.
-pub async fn start(config: Config) -> std::io::Result<Server> {
+/// Why [`start`] could not start a server.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The loopback port could not be bound.
+    #[error("cannot listen: {0}")]
+    Listen(#[from] std::io::Error),
+    /// The TLS certificate could not be generated or read.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+    /// A handler file is missing or does not load.
+    #[error(transparent)]
+    Handler(#[from] HandlerError),
+}
+
+/// Starts a server on `127.0.0.1:0` in the current runtime, with TLS when [`Config::tls`] says so.
+pub async fn start(config: Config) -> Result<Server, StartError> {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
     let addr = listener.local_addr()?;
+    let tls = match &config.tls {
+        Some(tls) => Some(Tls::load(tls, addr.port())?),
+        None => None,
+    };
     let state = AppState::new(config);
+    state.check_handlers().await?;
     let (stop, stopped) = oneshot::channel::<()>();
-    let task = tokio::spawn(serve(listener, state.clone(), async move {
-        // A dropped sender also stops the server.
+    // A dropped sender also stops the server.
+    let shutdown = async move {
         let _ = stopped.await;
-    }));
+    };
+    let task = match &tls {
+        Some(tls) => {
+            let listener = tls.listener(listener)?;
+            tokio::spawn(serve_on(listener, state.clone(), shutdown))
+        }
+        None => tokio::spawn(serve(listener, state.clone(), shutdown)),
+    };
     Ok(Server {
         addr,
+        tls,
         state,
         stop,
         task,
@@ -78,6 +131,7 @@ pub async fn start(config: Config) -> std::io::Result<Server> {
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    tls: Option<Tls>,
     state: AppState,
     stop: oneshot::Sender<()>,
     task: JoinHandle<std::io::Result<()>>,
@@ -89,14 +143,38 @@ impl Server {
         self.addr
     }
 
-    /// The HTTP publish endpoint, `http://127.0.0.1:PORT/event`, as `APPSYNC_HTTP_ENDPOINT`.
+    /// The HTTP publish endpoint, `http://127.0.0.1:PORT/event` (`https://localhost:PORT/event`
+    /// with TLS, the name the certificate is for), as `APPSYNC_HTTP_ENDPOINT`.
     pub fn http_endpoint(&self) -> String {
-        format!("http://{}/event", self.addr)
+        format!("{}/event", self.base_url())
     }
 
-    /// The WebSocket endpoint, `ws://127.0.0.1:PORT/event/realtime`.
+    /// The WebSocket endpoint, `ws://127.0.0.1:PORT/event/realtime` (`wss://localhost:…` with TLS).
     pub fn realtime_url(&self) -> String {
-        format!("ws://{}/event/realtime", self.addr)
+        let base = self.base_url();
+        let base = base
+            .strip_prefix("http")
+            .map(|rest| format!("ws{rest}"))
+            .unwrap_or(base);
+        format!("{base}/event/realtime")
+    }
+
+    /// `http://127.0.0.1:PORT`, or `https://localhost:PORT` with TLS.
+    pub fn base_url(&self) -> String {
+        match &self.tls {
+            Some(_) => format!("https://localhost:{}", self.addr.port()),
+            None => format!("http://{}", self.addr),
+        }
+    }
+
+    /// The certificate's PEM when serving TLS, for a client to trust.
+    pub fn tls_cert_pem(&self) -> Option<&str> {
+        self.tls.as_ref().map(Tls::cert_pem)
+    }
+
+    /// Where the certificate's PEM file is when serving TLS.
+    pub fn tls_cert_path(&self) -> Option<&Path> {
+        self.tls.as_ref().map(Tls::cert_path)
     }
 
     /// The shared state, for callers that want more than the methods here.

@@ -5,5 +5,6 @@ mod answers;
 mod cli;
 mod handler;
 mod helpers;
+mod namespace_handler;
 mod publish;
 mod routing;

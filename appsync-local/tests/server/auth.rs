@@ -9,6 +9,9 @@ use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use serde_json::{Value, json};
 
+use futures_util::StreamExt;
+use tokio_tungstenite::tungstenite::Message;
+
 use crate::helpers::*;
 
 const KEY: &str = "da2-local-key";
@@ -189,12 +192,55 @@ fn key_auth(key: &str) -> Value {
 }
 
 #[tokio::test]
-async fn a_websocket_connection_with_a_wrong_key_gets_a_connection_error() {
+async fn a_refused_connection_answers_connection_init_with_a_connection_error_and_closes() {
     let server = with(secured()).await;
     let mut ws = connect(&server, &key_auth("da2-wrong")).await;
+    let started = std::time::Instant::now();
+    send(&mut ws, json!({"type": "connection_init"})).await;
     let reply = next(&mut ws).await;
+    // The answer to connection_init, not the fallback after the wait.
+    assert!(started.elapsed() < appsync_local::realtime::REFUSAL_WAIT);
     assert_eq!(reply["type"], "connection_error");
     assert_eq!(reply["errors"][0]["errorType"], "UnauthorizedException");
+    assert_eq!(reply["errors"][0]["errorCode"], 401);
+    let closed = tokio::time::timeout(TIMEOUT, ws.next()).await.unwrap();
+    assert!(
+        matches!(closed, Some(Ok(Message::Close(_))) | None),
+        "{closed:?}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_client_that_never_sends_connection_init_still_gets_the_error_after_a_short_wait()
+{
+    let server = with(secured()).await;
+    let started = std::time::Instant::now();
+    let mut ws = connect(&server, &key_auth("da2-wrong")).await;
+    let reply = next(&mut ws).await;
+    assert!(started.elapsed() >= appsync_local::realtime::REFUSAL_WAIT);
+    assert_eq!(reply["type"], "connection_error");
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_connection_whose_auth_host_is_missing_or_names_another_server_is_refused() {
+    let server = with(secured()).await;
+    let port = server.addr().port();
+    let cases = [
+        json!({"x-api-key": KEY}),
+        json!({"host": "abc.appsync-api.us-east-1.amazonaws.com", "x-api-key": KEY}),
+        json!({"host": format!("localhost:{}", port.wrapping_add(1)), "x-api-key": KEY}),
+    ];
+    for auth in cases {
+        let mut ws = connect(&server, &auth).await;
+        send(&mut ws, json!({"type": "connection_init"})).await;
+        assert_eq!(next(&mut ws).await["type"], "connection_error", "{auth}");
+    }
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        let mut ws = connect(&server, &json!({"host": host, "x-api-key": KEY})).await;
+        init(&mut ws).await;
+    }
     server.shutdown().await;
 }
 

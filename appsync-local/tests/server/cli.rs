@@ -28,6 +28,11 @@ fn help_lists_the_flags() {
         "--malformed-response",
         "--latency-ms",
         "--seed",
+        "--tls",
+        "--tls-cert",
+        "--tls-key",
+        "--handler",
+        "--handler-timeout-ms",
     ] {
         assert!(help.contains(flag), "missing {flag}");
     }
@@ -96,4 +101,96 @@ async fn the_binary_prints_its_endpoints_serves_publishes_and_stops_on_ctrl_c() 
         .unwrap()
         .unwrap();
     assert!(status.success(), "graceful exit on Ctrl-C, got {status:?}");
+}
+
+/// Reads the banner up to its `auth:` line into (label, value) pairs.
+fn banner(stdout: std::process::ChildStdout) -> Vec<(String, String)> {
+    let mut lines = Vec::new();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        if let Some((label, value)) = line.trim().split_once(": ") {
+            lines.push((label.to_owned(), value.trim().to_owned()));
+            if label == "auth" {
+                break;
+            }
+        }
+    }
+    lines
+}
+
+fn value<'a>(banner: &'a [(String, String)], label: &str) -> &'a str {
+    banner
+        .iter()
+        .find(|(l, _)| l == label)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_else(|| panic!("no {label} line in {banner:?}"))
+}
+
+#[tokio::test]
+async fn with_tls_the_binary_prints_https_and_wss_urls_and_the_certificate_it_wrote() {
+    let cert_out =
+        std::env::temp_dir().join(format!("appsync-local-cli-{}.pem", std::process::id()));
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--tls", "--tls-cert-out"])
+        .arg(&cert_out)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let banner = banner(child.stdout.take().unwrap());
+    let endpoint = value(&banner, "HTTP endpoint").to_owned();
+    assert!(endpoint.starts_with("https://localhost:"), "{endpoint}");
+    assert!(value(&banner, "realtime URL").starts_with("wss://localhost:"));
+    assert_eq!(
+        value(&banner, "certificate"),
+        cert_out.display().to_string()
+    );
+    let pem = std::fs::read(&cert_out).unwrap();
+
+    let _ = client();
+    let trusting = reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(&pem).unwrap()])
+        .build()
+        .unwrap();
+    let response = trusting
+        .post(&endpoint)
+        .header("content-type", "application/json")
+        .body(publish_body("/default/cli", &[json!(1)]).to_string())
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn a_tls_key_without_a_certificate_is_refused() {
+    let output = Command::new(BIN)
+        .args(["--tls-key", "/nonexistent/key.pem"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--tls-cert"));
+}
+
+#[test]
+fn a_handler_flag_without_a_namespace_or_with_a_missing_file_is_refused() {
+    let output = Command::new(BIN)
+        .args(["--handler", "chat.js"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("NAMESPACE=FILE.js"));
+    let output = Command::new(BIN)
+        .args(["--port", "0", "--handler", "chat=/nonexistent/chat.js"])
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("namespace chat") && stderr.contains("/nonexistent/chat.js"),
+        "{stderr}"
+    );
 }

@@ -241,3 +241,82 @@ async fn browsers_on_another_origin_may_publish() {
     assert_eq!(preflight.headers()["access-control-allow-origin"], "*");
     server.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_preflight_allows_exactly_the_headers_the_browser_asks_for() {
+    let server = open().await;
+    let asked = "content-type, x-api-key, x-amz-user-agent, animal";
+    let preflight = client()
+        .request(reqwest::Method::OPTIONS, server.http_endpoint())
+        .header("origin", "http://localhost:5173")
+        .header("access-control-request-method", "POST")
+        .header("access-control-request-headers", asked)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 204);
+    assert_eq!(preflight.headers()["access-control-allow-headers"], asked);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn errors_name_their_type_in_x_amzn_errortype_and_every_answer_has_an_exposed_request_id() {
+    let server = with(Config {
+        api_keys: vec!["da2-good".into()],
+        ..Config::default()
+    })
+    .await;
+    let send = |key: &'static str, body: Value| {
+        client()
+            .post(server.http_endpoint())
+            .header("content-type", "application/json")
+            .header("x-api-key", key)
+            .body(body.to_string())
+            .send()
+    };
+    let good = publish_body("/default/h", &[json!(1)]);
+    let cases = [
+        (
+            send("da2-bad", good.clone()).await.unwrap(),
+            401,
+            Some("UnauthorizedException"),
+        ),
+        (
+            send("da2-good", json!({"channel": "/default/h"}))
+                .await
+                .unwrap(),
+            400,
+            Some("BadRequestException"),
+        ),
+        (
+            send("da2-good", publish_body("/nope/h", &[json!(1)]))
+                .await
+                .unwrap(),
+            404,
+            Some("ResourceNotFound"),
+        ),
+        (send("da2-good", good).await.unwrap(), 200, None),
+    ];
+    let mut ids = Vec::new();
+    for (response, status, error_type) in cases {
+        assert_eq!(response.status(), status);
+        let headers = response.headers();
+        assert_eq!(
+            headers.get("x-amzn-errortype").map(|v| v.to_str().unwrap()),
+            error_type
+        );
+        let id = headers["x-amzn-requestid"].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 36, "{id}");
+        ids.push(id);
+        let exposed = headers["access-control-expose-headers"].to_str().unwrap();
+        assert!(exposed.contains("x-amzn-ErrorType") && exposed.contains("x-amzn-RequestId"));
+        if let Some(error_type) = error_type {
+            let body: Value = serde_json::from_str(&response.text().await.unwrap()).unwrap();
+            assert_eq!(body["errors"][0]["errorType"], error_type);
+        }
+    }
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 4, "request ids are unique");
+    server.shutdown().await;
+}

@@ -4,6 +4,8 @@
 mod auth;
 mod cli;
 mod faults;
+mod handlers;
 mod helpers;
 mod http;
 mod realtime;
+mod tls;

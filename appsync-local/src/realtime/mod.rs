@@ -19,8 +19,10 @@ use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{info, warn};
 
-use crate::auth::{AuthOutcome, headers_from_object};
+use crate::auth::{AuthOutcome, headers_from_object, host_names_server};
 use crate::channel::{ChannelError, ChannelPath};
+use crate::handler::{Caller, Handled};
+
 use crate::publish::{self, ApiError};
 use crate::state::{self, AppState, Delivery, Fate};
 
@@ -37,6 +39,10 @@ pub const SLOW_SUBSCRIBER_CLOSE_CODE: u16 = 1008;
 /// How long one write to a client may block before the connection is given up.
 const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How long a refused connection waits for the client's `connection_init` before it sends its
+/// `connection_error` anyway.
+pub const REFUSAL_WAIT: Duration = Duration::from_secs(1);
+
 /// `GET /event/realtime`.
 pub async fn upgrade(
     State(state): State<AppState>,
@@ -45,15 +51,31 @@ pub async fn upgrade(
 ) -> Response {
     let connect_headers = connect_headers(&headers);
     // IAM connect signs `POST /event` with body `{}` (protocol notes §4.1).
-    let auth = state.auth().check(
+    let mut auth = state.auth().check(
         "POST",
         &Uri::from_static("/event"),
         &connect_headers,
         b"{}",
         SystemTime::now(),
     );
+    if state.auth().required() && auth.is_allowed() {
+        let server_host = headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        let claimed = connect_headers
+            .get(http::header::HOST)
+            .and_then(|v| v.to_str().ok());
+        auth = match claimed {
+            None => AuthOutcome::denied("the authorization has no host"),
+            Some(claimed) if !host_names_server(claimed, server_host) => {
+                AuthOutcome::denied("the authorization's host does not name this server")
+            }
+            Some(_) => auth,
+        };
+    }
     ws.protocols([SUBPROTOCOL])
-        .on_upgrade(move |socket| Connection::new(state, auth).run(socket))
+        .on_upgrade(move |socket| Connection::new(state, auth, headers).run(socket))
 }
 
 /// The auth headers of a connection: the decoded `header-<base64url JSON>` subprotocol if the
@@ -96,6 +118,8 @@ struct Connection {
     state: AppState,
     id: u64,
     auth: AuthOutcome,
+    /// The upgrade request's headers: what handlers see as `ctx.request.headers`.
+    headers: HeaderMap,
     subscriptions: Vec<Subscription>,
 }
 
@@ -103,12 +127,13 @@ struct Connection {
 struct Stop;
 
 impl Connection {
-    fn new(state: AppState, auth: AuthOutcome) -> Self {
+    fn new(state: AppState, auth: AuthOutcome, headers: HeaderMap) -> Self {
         let id = state.next_connection_id();
         Self {
             state,
             id,
             auth,
+            headers,
             subscriptions: Vec::new(),
         }
     }
@@ -116,13 +141,7 @@ impl Connection {
     async fn run(mut self, mut socket: WebSocket) {
         if let AuthOutcome::Denied { reason } = &self.auth {
             warn!(connection = self.id, reason = %reason, "websocket connection refused");
-            // UNVERIFIED: AWS's exact behaviour for a refused connection; clients handle a
-            // `connection_error` message (Android, Amplify JS) followed by a normal close.
-            let error =
-                json!({"type": "connection_error", "errors": [ApiError::unauthorized().entry()]});
-            if self.send(&mut socket, error).await.is_ok() {
-                let _ = self.close(&mut socket, 1000, "unauthorized").await;
-            }
+            self.refuse(&mut socket).await;
             return;
         }
         info!(
@@ -136,6 +155,27 @@ impl Connection {
             subscriptions = self.subscriptions.len(),
             "websocket closed"
         );
+    }
+
+    /// Answers a refused connection's `connection_init` with `connection_error`, then closes.
+    ///
+    /// Every official client sends `connection_init` first and reads the answer from then on;
+    /// an error sent before it can reach a client that is not listening yet (Node's `ws` under
+    /// Amplify JS then sees only a close, retries, and reports `{}`). A client that sends
+    /// nothing gets the error after [`REFUSAL_WAIT`]. UNVERIFIED: AWS's exact behaviour for a
+    /// refused connection; `errorCode` is what Amplify JS reads to stop retrying.
+    async fn refuse(&self, socket: &mut WebSocket) {
+        let first = tokio::time::timeout(REFUSAL_WAIT, socket.recv()).await;
+        if let Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) = first {
+            return;
+        }
+        let error = json!({
+            "type": "connection_error",
+            "errors": [ApiError::unauthorized().entry_with_code()],
+        });
+        if self.send(socket, error).await.is_ok() {
+            let _ = self.close(socket, 1000, "unauthorized").await;
+        }
     }
 
     async fn serve(&mut self, socket: &mut WebSocket) -> Result<(), Stop> {
@@ -153,7 +193,7 @@ impl Connection {
                 message = socket.recv() => match message {
                     None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
                     Some(Ok(Message::Text(text))) => {
-                        let reply = self.handle(text.as_str());
+                        let reply = self.handle(text.as_str()).await;
                         self.send(socket, reply).await?;
                     }
                     Some(Ok(Message::Binary(_))) => {
@@ -210,7 +250,7 @@ impl Connection {
     }
 
     /// Handles one client message and returns its reply.
-    fn handle(&mut self, text: &str) -> Value {
+    async fn handle(&mut self, text: &str) -> Value {
         let Ok(Value::Object(message)) = serde_json::from_str::<Value>(text) else {
             return error_message(
                 None,
@@ -226,9 +266,9 @@ impl Connection {
                 "type": "connection_ack",
                 "connectionTimeoutMs": CONNECTION_TIMEOUT_MS,
             }),
-            "subscribe" => self.subscribe(&message),
+            "subscribe" => self.subscribe(&message).await,
             "unsubscribe" => self.unsubscribe(&message),
-            "publish" => self.publish(&message),
+            "publish" => self.publish(&message).await,
             other => error_message(
                 message.get("id").and_then(Value::as_str),
                 &ApiError::new(
@@ -242,22 +282,28 @@ impl Connection {
 
     /// Checks a message's `authorization` object. For IAM the client signed `POST /event` with
     /// `signed_body` (protocol notes §4.4).
-    fn authorize(&self, message: &Map<String, Value>, signed_body: &Value) -> AuthOutcome {
+    fn authorize(
+        &self,
+        message: &Map<String, Value>,
+        signed_body: &Value,
+    ) -> (AuthOutcome, Caller) {
         let headers = message
             .get("authorization")
             .and_then(Value::as_object)
             .map(headers_from_object)
             .unwrap_or_default();
-        self.state.auth().check(
+        let outcome = self.state.auth().check(
             "POST",
             &Uri::from_static("/event"),
             &headers,
             signed_body.to_string().as_bytes(),
             SystemTime::now(),
-        )
+        );
+        let caller = Caller::new(&outcome, &headers, &self.headers);
+        (outcome, caller)
     }
 
-    fn subscribe(&mut self, message: &Map<String, Value>) -> Value {
+    async fn subscribe(&mut self, message: &Map<String, Value>) -> Value {
         const KIND: &str = "subscribe_error";
         let raw_id = message.get("id").and_then(Value::as_str);
         let Some(id) = raw_id.filter(|id| is_valid_id(id)) else {
@@ -276,7 +322,7 @@ impl Connection {
             .get("channel")
             .and_then(Value::as_str)
             .unwrap_or_default();
-        let auth = self.authorize(message, &json!({ "channel": channel_text }));
+        let (auth, caller) = self.authorize(message, &json!({ "channel": channel_text }));
         if let AuthOutcome::Denied { reason } = &auth {
             warn!(connection = self.id, id, channel = %channel_text, reason = %reason, "subscribe refused");
             return typed_error(KIND, Some(id), &ApiError::unauthorized());
@@ -292,6 +338,10 @@ impl Connection {
             }
         };
         if let Err(error) = publish::check_namespace(&pattern, self.state.namespaces()) {
+            return typed_error(KIND, Some(id), &error);
+        }
+        if let Some(Err(error)) = self.state.handlers().on_subscribe(&pattern, &caller).await {
+            info!(connection = self.id, id, channel = %pattern, error = %error, "subscribe refused by onSubscribe");
             return typed_error(KIND, Some(id), &error);
         }
         info!(connection = self.id, id, channel = %pattern, auth = %auth.mode(), "subscribe");
@@ -321,7 +371,7 @@ impl Connection {
         json!({"type": "unsubscribe_success", "id": id})
     }
 
-    fn publish(&mut self, message: &Map<String, Value>) -> Value {
+    async fn publish(&mut self, message: &Map<String, Value>) -> Value {
         const KIND: &str = "publish_error";
         let raw_id = message.get("id").and_then(Value::as_str);
         let Some(id) = raw_id.filter(|id| is_valid_id(id)) else {
@@ -331,7 +381,7 @@ impl Connection {
             "channel": message.get("channel").cloned().unwrap_or(Value::Null),
             "events": message.get("events").cloned().unwrap_or(Value::Null),
         });
-        let auth = self.authorize(message, &signed);
+        let (auth, caller) = self.authorize(message, &signed);
         let channel_text = message
             .get("channel")
             .and_then(Value::as_str)
@@ -346,10 +396,18 @@ impl Connection {
                 Err(error) => return typed_error(KIND, Some(id), &error),
             };
         let events = valid.events.len();
-        // Faults and scripted outcomes apply to HTTP publish only.
-        let result = self
+        // Faults and scripted outcomes apply to HTTP publish only; the namespace's handler to both.
+        let fates = match self
             .state
-            .accept(&valid.channel, Fate::plan(valid.events, &[], 0, &[]));
+            .handlers()
+            .on_publish_events(&valid.channel, valid.events, &caller)
+            .await
+        {
+            Handled::NoHandler(events) => Fate::plan(events, &[], 0, &[]),
+            Handled::Fates(fates) => fates,
+            Handled::Rejected(error) => return typed_error(KIND, Some(id), &error),
+        };
+        let result = self.state.accept(&valid.channel, fates);
         info!(connection = self.id, id, channel = %valid.channel, events, auth = %auth.mode(), "websocket publish");
         json!({
             "type": "publish_success",
@@ -373,61 +431,4 @@ fn error_message(id: Option<&str>, error: &ApiError) -> Value {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn operation_ids_follow_appsyncs_pattern() {
-        assert!(is_valid_id("ee849ef0-cf23-4cb8-9fcb-152ae4fd1e69"));
-        assert!(is_valid_id("a_b+c"));
-        assert!(!is_valid_id(""));
-        assert!(!is_valid_id("has space"));
-        assert!(!is_valid_id(&"a".repeat(129)));
-    }
-
-    #[test]
-    fn connect_headers_come_from_the_header_subprotocol_when_present() {
-        let auth = base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .encode(br#"{"host":"localhost","x-api-key":"da2-k"}"#);
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            http::header::SEC_WEBSOCKET_PROTOCOL,
-            format!("aws-appsync-event-ws, header-{auth}")
-                .parse()
-                .unwrap(),
-        );
-        let decoded = connect_headers(&headers);
-        assert_eq!(decoded.get("x-api-key").unwrap(), "da2-k");
-        assert_eq!(decoded.get("host").unwrap(), "localhost");
-    }
-
-    #[test]
-    fn connect_headers_fall_back_to_the_upgrade_request() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-api-key", "da2-k".parse().unwrap());
-        assert_eq!(connect_headers(&headers).get("x-api-key").unwrap(), "da2-k");
-    }
-
-    #[test]
-    fn a_garbled_header_subprotocol_yields_no_credentials() {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-api-key", "da2-k".parse().unwrap());
-        headers.insert(
-            http::header::SEC_WEBSOCKET_PROTOCOL,
-            "aws-appsync-event-ws, header-!!!".parse().unwrap(),
-        );
-        assert!(connect_headers(&headers).is_empty());
-    }
-
-    #[test]
-    fn typed_errors_carry_the_id_when_known() {
-        let e = typed_error("subscribe_error", Some("x"), &ApiError::unauthorized());
-        assert_eq!(e["id"], "x");
-        assert_eq!(e["errors"][0]["errorType"], "UnauthorizedException");
-        assert!(
-            typed_error("error", None, &ApiError::unauthorized())
-                .get("id")
-                .is_none()
-        );
-    }
-}
+mod tests;

@@ -9,6 +9,10 @@ use serde_json::Value;
 
 use crate::channel::{ChannelError, ChannelPath};
 
+mod fate;
+pub use fate::EVENT_FAILURE_CODE;
+pub(crate) use fate::{EVENT_FAILURE_MESSAGE, Fate, event_ids};
+
 /// AppSync accepts at most five events in one publish (HTTP and WebSocket).
 pub const MAX_EVENTS_PER_PUBLISH: usize = 5;
 
@@ -87,6 +91,16 @@ impl ApiError {
     /// One `{"errorType","message"}` entry, as WebSocket error messages carry them.
     pub fn entry(&self) -> Value {
         serde_json::json!({ "errorType": self.error_type, "message": self.message })
+    }
+
+    /// The entry with the status as `errorCode` too: Amplify JS reads `errorCode` from a
+    /// `connection_error` to decide that 401/403 is not worth retrying.
+    pub fn entry_with_code(&self) -> Value {
+        serde_json::json!({
+            "errorType": self.error_type,
+            "message": self.message,
+            "errorCode": self.status,
+        })
     }
 }
 

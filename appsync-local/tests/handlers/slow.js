@@ -1,0 +1,4 @@
+// A handler that never returns: cut off by the time limit.
+export function onPublish(ctx) {
+  for (;;) {}
+}

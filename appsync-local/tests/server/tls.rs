@@ -1,0 +1,215 @@
+//! `--tls`: HTTPS and WSS on one port, with a generated certificate or the user's own.
+
+use std::sync::Arc;
+
+use appsync_local::{Config, Server, TlsConfig};
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, ServerName};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+use crate::helpers::*;
+
+async fn tls_server(tls: TlsConfig) -> Server {
+    with(Config {
+        api_keys: vec!["da2-tls".into()],
+        tls: Some(tls),
+        ..Config::default()
+    })
+    .await
+}
+
+fn self_signed() -> TlsConfig {
+    TlsConfig::SelfSigned { cert_out: None }
+}
+
+/// A client that trusts exactly this PEM (nothing else).
+fn trusting(pem: &str) -> reqwest::Client {
+    let _ = client();
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(pem.as_bytes()).unwrap()])
+        .build()
+        .unwrap()
+}
+
+async fn publish(client: &reqwest::Client, url: &str, event: Value) -> (u16, Value) {
+    let response = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("x-api-key", "da2-tls")
+        .body(publish_body("/default/tls", &[event]).to_string())
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+type Wss = WebSocketStream<TlsStream<TcpStream>>;
+
+/// Opens `wss://localhost:PORT/event/realtime` with a rustls client trusting `pem`.
+async fn wss(server: &Server, pem: &str) -> Wss {
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+        roots.add(cert.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let tcp = TcpStream::connect(server.addr()).await.unwrap();
+    let name = ServerName::try_from("localhost").unwrap();
+    let tls = TlsConnector::from(Arc::new(config))
+        .connect(name, tcp)
+        .await
+        .unwrap();
+    let auth =
+        json!({"host": format!("localhost:{}", server.addr().port()), "x-api-key": "da2-tls"});
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(auth.to_string());
+    let mut request = server.realtime_url().into_client_request().unwrap();
+    request.headers_mut().insert(
+        "sec-websocket-protocol",
+        format!("aws-appsync-event-ws,header-{header}")
+            .parse()
+            .unwrap(),
+    );
+    let (socket, _) = tokio_tungstenite::client_async(request, tls).await.unwrap();
+    socket
+}
+
+async fn next_message(socket: &mut Wss) -> Value {
+    loop {
+        let message = tokio::time::timeout(TIMEOUT, socket.next())
+            .await
+            .expect("a message in time")
+            .expect("an open socket")
+            .unwrap();
+        if let Message::Text(text) = message {
+            let value: Value = serde_json::from_str(text.as_str()).unwrap();
+            if value["type"] != "ka" {
+                return value;
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_generated_certificate_serves_https_publish_and_wss_subscriptions_on_one_port() {
+    let server = tls_server(self_signed()).await;
+    let pem = server.tls_cert_pem().unwrap().to_owned();
+    assert!(server.http_endpoint().starts_with("https://localhost:"));
+    assert!(server.realtime_url().starts_with("wss://localhost:"));
+    // The printed path holds the certificate a client is told to trust.
+    let written = std::fs::read_to_string(server.tls_cert_path().unwrap()).unwrap();
+    assert_eq!(written, pem);
+
+    let mut socket = wss(&server, &pem).await;
+    socket
+        .send(Message::text(
+            json!({"type": "connection_init"}).to_string(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(next_message(&mut socket).await["type"], "connection_ack");
+    let auth = json!({"x-api-key": "da2-tls"});
+    let subscribe =
+        json!({"type": "subscribe", "id": "s", "channel": "/default/*", "authorization": auth});
+    socket
+        .send(Message::text(subscribe.to_string()))
+        .await
+        .unwrap();
+    assert_eq!(next_message(&mut socket).await["type"], "subscribe_success");
+
+    let client = trusting(&pem);
+    let (status, body) = publish(&client, &server.http_endpoint(), json!({"over": "tls"})).await;
+    assert_eq!(status, 200, "{body}");
+    let data = next_message(&mut socket).await;
+    assert_eq!(data["event"], r#"{"over":"tls"}"#);
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_certificate_is_valid_for_127_0_0_1_too_and_plain_http_is_not_served() {
+    let server = tls_server(self_signed()).await;
+    let trusted = trusting(server.tls_cert_pem().unwrap());
+    let by_ip = format!("https://127.0.0.1:{}/event", server.addr().port());
+    assert_eq!(publish(&trusted, &by_ip, json!(1)).await.0, 200);
+    let plain = format!("http://127.0.0.1:{}/event", server.addr().port());
+    let refused = client()
+        .post(plain)
+        .body("{}")
+        .timeout(TIMEOUT)
+        .send()
+        .await;
+    assert!(
+        refused.is_err(),
+        "plain http must not be answered: {refused:?}"
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_client_that_does_not_trust_the_certificate_is_refused_by_its_own_tls_check() {
+    let server = tls_server(self_signed()).await;
+    let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let stranger = trusting(&other.cert.pem());
+    let result = stranger
+        .post(server.http_endpoint())
+        .body("{}")
+        .timeout(TIMEOUT)
+        .send()
+        .await;
+    assert!(result.unwrap_err().is_connect());
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn your_own_certificate_and_key_files_are_served() {
+    let dir = std::env::temp_dir().join(format!("appsync-local-own-cert-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let own = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, own.cert.pem()).unwrap();
+    std::fs::write(&key, own.signing_key.serialize_pem()).unwrap();
+    let server = tls_server(TlsConfig::Files {
+        cert: cert.clone(),
+        key,
+    })
+    .await;
+    assert_eq!(server.tls_cert_path().unwrap(), cert);
+    let client = trusting(&own.cert.pem());
+    assert_eq!(
+        publish(&client, &server.http_endpoint(), json!(1)).await.0,
+        200
+    );
+    server.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_key_that_does_not_match_the_certificate_fails_the_start_with_a_clear_error() {
+    let dir = std::env::temp_dir().join(format!("appsync-local-bad-key-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let one = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let two = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    std::fs::write(&cert, one.cert.pem()).unwrap();
+    std::fs::write(&key, two.signing_key.serialize_pem()).unwrap();
+    let error = appsync_local::start(Config {
+        tls: Some(TlsConfig::Files { cert, key }),
+        ..Config::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(error.to_string().contains("not usable"), "{error}");
+}
