@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::input::InputError;
+use crate::ordering::OrderingKey;
 use crate::publish::{Accepted, EventError, Origin};
 use crate::rules::template::RenderError;
 
@@ -62,24 +63,26 @@ pub enum FailureReason {
     /// One of its events was not accepted.
     #[error(transparent)]
     Event(EventError),
-    /// FIFO: an earlier record of its message group failed, so it was not published.
-    #[error("not published: record {first} of message group {group} failed earlier")]
-    GroupFailedEarlier {
-        /// The position of the group's first failed record.
+    /// Ordered: an earlier record of its ordering key (an SQS FIFO message group, a partition
+    /// key, an item) failed, so it was not published.
+    #[error("not published: record {first} {} failed earlier", key.of_record())]
+    KeyFailedEarlier {
+        /// The position of the key's first failed record.
         first: usize,
-        /// The `MessageGroupId`.
-        group: String,
+        /// The key.
+        key: OrderingKey,
     },
-    /// FIFO: it was accepted, but an earlier record of its group (sent in the same request)
-    /// failed, so it is reported failed for SQS to redeliver after that one.
+    /// Ordered: it was accepted, but an earlier record of its key (sent in the same request)
+    /// failed, so it is reported failed for the trigger to deliver again after that one.
     #[error(
-        "accepted by appsync, but reported failed because record {first} of message group {group} failed before it"
+        "accepted by appsync, but reported failed because record {first} {} failed before it",
+        key.of_record()
     )]
-    AcceptedAfterGroupFailure {
-        /// The position of the group's first failed record.
+    AcceptedAfterKeyFailure {
+        /// The position of the key's first failed record.
         first: usize,
-        /// The `MessageGroupId`.
-        group: String,
+        /// The key.
+        key: OrderingKey,
     },
 }
 
@@ -167,7 +170,8 @@ pub(crate) struct EventResult {
 /// Where a lane's results go in a record's list of failures, so reports and error messages are
 /// the same from run to run although senders finish in any order: events refused before sending
 /// first (in event order), then channels in first-appearance order (each channel's senders in
-/// the order they started), then message groups in first-appearance order.
+/// the order they started), then ordering keys in first-appearance order (each key's senders in
+/// the order they started).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum LaneKey {
     /// Every event refused before sending, in event order.
@@ -175,11 +179,12 @@ pub(crate) enum LaneKey {
     Refused,
     /// A channel's sender: the channel's lane, and the sender's start number.
     Channel { lane: usize, sequence: usize },
-    /// The n-th message group.
-    Group(usize),
+    /// A sender of the n-th ordering key (message group, partition key, item), and the sender's
+    /// start number.
+    Key { place: usize, sequence: usize },
 }
 
-/// What one lane (refused events, a channel's sender or a message group) produced.
+/// What one lane (refused events, a channel's sender or an ordering key's sender) produced.
 #[derive(Default)]
 pub(crate) struct LaneResult {
     /// Where its results go among a record's failures.
@@ -187,7 +192,7 @@ pub(crate) struct LaneResult {
     pub(crate) events: Vec<EventResult>,
     /// Records failed without (or despite) their own events' results.
     pub(crate) records: Vec<(usize, RecordFailure)>,
-    /// Records no rule matched (message groups; other records are settled before publishing).
+    /// Records no rule matched (ordered records; other records are settled before publishing).
     pub(crate) unmatched: Vec<usize>,
 }
 

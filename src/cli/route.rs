@@ -84,8 +84,13 @@ pub fn route(
             } else {
                 &record.id
             };
-            match &record.group {
-                Some(group) => writeln!(out, "record {pos} id={id} group={group}")?,
+            match &record.key {
+                Some(key) => writeln!(
+                    out,
+                    "record {pos} id={id} {}={}",
+                    key.kind.label(),
+                    key.value
+                )?,
                 None => writeln!(out, "record {pos} id={id}")?,
             }
             // The relay's own routing and size check, so the dry run says what Lambda would do.

@@ -11,6 +11,7 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::json::kind;
+use crate::ordering::OrderingKey;
 pub use payload::Payload;
 use payload::Shape;
 use sqs::{UsedFields, foreign_source, sqs_record};
@@ -31,8 +32,9 @@ pub struct Record {
     pub index: usize,
     /// The SQS `messageId` (the `itemIdentifier` of `batchItemFailures`) or the EventBridge `id`.
     pub id: String,
-    /// The FIFO `MessageGroupId`, when the queue is FIFO.
-    pub group: Option<String>,
+    /// What orders it among the invocation's records: the FIFO `MessageGroupId`, when the queue
+    /// is FIFO; `None` for unordered records.
+    pub key: Option<OrderingKey>,
     /// The event document rules see, or why this record could not be read.
     pub document: Result<Value, InputError>,
 }
@@ -88,7 +90,7 @@ fn other_payload(payload: Value) -> Result<Records, UnrecognisedPayload> {
         let record = Record {
             index: 0,
             id,
-            group: None,
+            key: None,
             document: Ok(Value::Object(top)),
         };
         return Ok(Records {
@@ -138,7 +140,7 @@ impl Iterator for Records {
                     Err(e) => Record {
                         index,
                         id: String::new(),
-                        group: None,
+                        key: None,
                         document: Err(InputError::Malformed(e.to_string())),
                     },
                 }
@@ -252,7 +254,7 @@ mod tests {
         let record = &invocation.records[0];
         assert_eq!(record.index, 0);
         assert_eq!(record.id, "7f6c2a4e-1b2d-4c8e-9a51-3d0e5b8f2c10");
-        assert_eq!(record.group, None);
+        assert_eq!(record.key, None);
         let document = record.document.as_ref().unwrap();
         assert_eq!(document["detail-type"], "OrderStatusChanged");
         assert_eq!(document["detail"]["customerId"], "cust-1042");
@@ -308,7 +310,7 @@ mod tests {
         let groups: Vec<Option<&str>> = invocation
             .records
             .iter()
-            .map(|r| r.group.as_deref())
+            .map(|r| r.key.as_ref().map(|k| k.value.as_str()))
             .collect();
         assert_eq!(
             groups,

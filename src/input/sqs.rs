@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::{InputError, Record};
 use crate::json::kind;
+use crate::ordering::OrderingKey;
 
 /// The event source, when it is a string naming another service than SQS.
 pub(super) fn foreign_source(source: Option<&Value>) -> Option<String> {
@@ -24,7 +25,7 @@ pub(super) fn sqs_record(index: usize, record: Value) -> Record {
         return Record {
             index,
             id: String::new(),
-            group: None,
+            key: None,
             document: Err(InputError::Malformed(format!(
                 "record is {}, not an object",
                 kind(&record)
@@ -46,6 +47,7 @@ pub(super) fn sqs_record(index: usize, record: Value) -> Record {
         Some(Value::String(g)) => Some(g.clone()),
         _ => None,
     };
+    let key = group.clone().map(OrderingKey::message_group);
     let document = match id_problem {
         Some(problem) => Err(InputError::Malformed(problem.to_owned())),
         None => match record.remove("body") {
@@ -72,7 +74,7 @@ pub(super) fn sqs_record(index: usize, record: Value) -> Record {
     Record {
         index,
         id,
-        group,
+        key,
         document,
     }
 }

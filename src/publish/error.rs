@@ -3,6 +3,7 @@
 //! `reason=` of log lines), and which knows whether sending again can succeed.
 
 use crate::limits::MAX_EVENT_BYTES;
+use crate::ordering::KeyKind;
 use crate::publish::SendError;
 
 /// The fate of an event that AppSync did not accept.
@@ -112,10 +113,10 @@ pub enum NotSent {
     /// The invocation's deadline (minus the margin) came before the request could start.
     #[error("deadline reached before the request was sent")]
     DeadlineReached,
-    /// An earlier request of the same FIFO message group failed: sending would publish group
-    /// traffic after the group's failure.
-    #[error("not published: an earlier request of the message group failed")]
-    EarlierRequestFailed,
+    /// An earlier request of the same ordering key (an SQS FIFO message group, a partition key,
+    /// an item) failed: sending would publish the key's traffic after its failure.
+    #[error("not published: an earlier request {} failed", .0.same_phrase())]
+    EarlierRequestFailed(KeyKind),
     /// The attempt loop ended without settling the event (a safety net; never expected).
     #[error("not sent")]
     Unsettled,
@@ -130,12 +131,14 @@ pub enum NotRetried {
         /// Attempts made.
         attempts: u32,
     },
-    /// FIFO: a later event of the request was accepted; a retry would land after it.
-    #[error("not retried: a later event of the message group was accepted")]
-    LaterAccepted,
-    /// FIFO: an earlier event of the request failed for good; the group has failed.
-    #[error("not retried: an earlier event of the message group failed")]
-    EarlierFailed,
+    /// Ordered: a later event of the request (same ordering key) was accepted; a retry would
+    /// land after it.
+    #[error("not retried: a later event {} was accepted", .0.same_phrase())]
+    LaterAccepted(KeyKind),
+    /// Ordered: an earlier event of the request (same ordering key) failed for good; the key
+    /// has failed.
+    #[error("not retried: an earlier event {} failed", .0.same_phrase())]
+    EarlierFailed(KeyKind),
     /// The backoff would end past the deadline.
     #[error("no time left before the deadline to retry")]
     NoTimeLeft,

@@ -5,6 +5,7 @@
 
 use std::time::Duration;
 
+use crate::ordering::KeyKind;
 use crate::publish::classify::EventOutcome;
 use crate::publish::{Accepted, EventError, NotRetried};
 
@@ -50,8 +51,9 @@ pub struct Attempt {
     pub number: u32,
     /// Attempts allowed per event, the first included.
     pub max: u32,
-    /// The request's events belong to one FIFO message group, in order.
-    pub ordered: bool,
+    /// The request's events share one ordering key (an SQS FIFO message group, a partition key,
+    /// an item), in order; `None` for unordered events.
+    pub ordered: Option<KeyKind>,
     /// Whether a retry after the backoff delay would still start before the deadline.
     pub time_for_retry: bool,
 }
@@ -66,7 +68,7 @@ pub type Fates = [Option<Result<Accepted, EventError>>];
 /// again.
 ///
 /// - Only failed events are sent again, and only those that can succeed later.
-/// - `ordered` (FIFO): nothing is sent again after a later event of the request was accepted
+/// - `ordered` (one ordering key): nothing is sent again after a later event of the request was accepted
 ///   (it would land after that event), nor after an earlier one failed for good (the group has
 ///   failed).
 /// - No retry past the attempts allowed (`max` counts the first) or when the backoff would end
@@ -93,13 +95,13 @@ pub fn decide(
             EventOutcome::Failed(e) => fates[slot] = Some(Err(e)),
         }
     }
-    if attempt.ordered
+    if let Some(kind) = attempt.ordered
         && let Some(first_failed) = fates.iter().position(|x| matches!(x, Some(Err(_))))
     {
         let (keep, after): (Vec<_>, Vec<_>) = retry
             .into_iter()
             .partition(|(slot, _)| *slot < first_failed);
-        give_up(fates, after, NotRetried::EarlierFailed);
+        give_up(fates, after, NotRetried::EarlierFailed(kind));
         retry = keep;
     }
     if retry.is_empty() {
@@ -111,8 +113,11 @@ pub fn decide(
             .skip(slot + 1)
             .any(|x| matches!(x, Some(Ok(_))))
     };
-    let why = if attempt.ordered && retry.iter().any(|(slot, _)| later_delivered(*slot)) {
-        Some(NotRetried::LaterAccepted)
+    let later = attempt
+        .ordered
+        .filter(|_| retry.iter().any(|(slot, _)| later_delivered(*slot)));
+    let why = if let Some(kind) = later {
+        Some(NotRetried::LaterAccepted(kind))
     } else if attempt.number >= attempt.max {
         Some(NotRetried::GaveUp {
             attempts: attempt.number,
@@ -214,11 +219,12 @@ mod tests {
         assert_eq!(retry_action(&[Delivered, fail(false)]), RetryAction::GiveUp);
     }
 
+    /// Attempt `number`; `ordered` events share one message group.
     fn attempt(number: u32, ordered: bool) -> Attempt {
         Attempt {
             number,
             max: 3,
-            ordered,
+            ordered: ordered.then_some(KeyKind::MessageGroup),
             time_for_retry: true,
         }
     }
@@ -292,7 +298,13 @@ mod tests {
             attempt(1, true),
         );
         assert!(again.is_empty());
-        assert_eq!(fates[1], given_up(status(500), NotRetried::LaterAccepted));
+        assert_eq!(
+            fates[1],
+            given_up(
+                status(500),
+                NotRetried::LaterAccepted(KeyKind::MessageGroup)
+            )
+        );
         // Unordered, the same answer retries the failed event.
         let mut fates = vec![None; 3];
         let again = decide(
@@ -315,7 +327,13 @@ mod tests {
         );
         // Event 0 came before the final failure: it may still go again, in order.
         assert_eq!(again, vec![0]);
-        assert_eq!(fates[2], given_up(status(429), NotRetried::EarlierFailed));
+        assert_eq!(
+            fates[2],
+            given_up(
+                status(429),
+                NotRetried::EarlierFailed(KeyKind::MessageGroup)
+            )
+        );
         let mut fates = vec![None; 2];
         let again = decide(
             &mut fates,

@@ -7,19 +7,20 @@ use tokio::time::Instant;
 use tracing::{Instrument, debug, info_span};
 
 use super::Ctx;
+use crate::ordering::KeyKind;
 use crate::publish::classify::classify;
 use crate::publish::retry::{Attempt, decide};
 use crate::publish::{Accepted, EventError, NotSent, OutgoingEvent, Publisher, SendError};
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
-/// `ordered` (FIFO): a failed event is retried only when no later event of the request was
-/// delivered and no earlier one failed for good, so a retry never lands after a later event of
-/// its message group nor after the group has failed.
+/// `ordered` (the events share an ordering key of that kind): a failed event is retried only
+/// when no later event of the request was delivered and no earlier one failed for good, so a
+/// retry never lands after a later event of its key nor after the key has failed.
 pub(super) async fn send_with_retries<P: Publisher>(
     ctx: &Ctx<'_, P>,
     channel: &str,
     events: &[OutgoingEvent],
-    ordered: bool,
+    ordered: Option<KeyKind>,
 ) -> Vec<Result<Accepted, EventError>> {
     let span = info_span!("publish", channel, events = events.len());
     async move {

@@ -1,4 +1,4 @@
-//! Channel lanes: the requests of records without a message group — one sender per channel,
+//! Channel lanes: the requests of records without an ordering key — one sender per channel,
 //! strictly in order, channels concurrently (bounded by the relay's permits) — started while
 //! records are still arriving.
 //!
@@ -10,6 +10,7 @@
 //! [`RECORDS_BETWEEN_POLLS`] records or [`ROUTING_BETWEEN_POLLS`], whichever comes first, so a
 //! long batch does not hold responses and next requests back. A batch of fewer records than that
 //! (an EventBridge event, SQS's default batch of ten) is routed whole before its first request.
+//! Ordered records' senders ([`super::fifo`]) are looked at the same way.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -192,7 +193,7 @@ pub(super) async fn run_channel<P: Publisher>(
         ..LaneResult::default()
     };
     while let Some(chunk) = queues.next(lane) {
-        let sent = send_with_retries(ctx, &chunk.channel, &chunk.events, false).await;
+        let sent = send_with_retries(ctx, &chunk.channel, &chunk.events, None).await;
         result.events.extend(
             chunk
                 .events

@@ -1,12 +1,13 @@
 //! The top-level data flow of one invocation: records → route → batch → publish with retries →
-//! per-record outcomes, inside the deadline and in FIFO group order.
+//! per-record outcomes, inside the deadline and in order per ordering key.
 //!
-//! - Records without a message group are planned together: grouped by channel, chunked by five,
+//! - Records without an ordering key are planned together: grouped by channel, chunked by five,
 //!   channels published concurrently (bounded), each channel's requests in order.
-//! - Records of an SQS FIFO message group are published one step at a time: a record only after
-//!   the group's earlier records succeeded. Consecutive records of a group whose events all go to
-//!   one channel share a request (at most five events). After a group's first failure the rest
-//!   of the group is reported failed without publishing; other groups go on.
+//! - Records with an ordering key (an SQS FIFO message group, a Kinesis partition key, a
+//!   DynamoDB item) are published one step at a time: a record only after the key's earlier
+//!   records succeeded. Consecutive records of a key whose events all go to one channel share a
+//!   request (at most five events). After a key's first failure the rest of its records are
+//!   reported failed without publishing; other keys go on.
 //! - Only failed events are retried, with backoff, and never past the deadline: what is left when
 //!   time runs short is reported failed so the trigger redelivers it.
 
@@ -24,18 +25,19 @@ use tokio::time::Instant;
 
 use crate::config::Tuning;
 use crate::input::Record;
+use crate::ordering::OrderingKey;
 use crate::publish::retry::{Backoff, Jitter};
 use crate::publish::{Origin, OutgoingEvent, Publisher};
 use crate::report::{Book, Counters, FailureReason, RecordFailure, Report, assemble};
 use crate::route::{RouteError, Routed, route};
 use crate::rules::RuleSet;
-use fifo::Groups;
+use fifo::{Groups, KeyQueues, run_key};
 use lanes::{ChannelLanes, ChannelQueues, run_channel};
 
 /// How the relay publishes: from the `BRIDGE_*` tuning knobs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RelaySettings {
-    /// Requests in flight at once across channels and groups.
+    /// Requests in flight at once across channels and ordering keys.
     pub concurrency: usize,
     /// Attempts per event, the first included.
     pub max_attempts: u32,
@@ -66,10 +68,10 @@ impl RelaySettings {
 /// in the invocation is the order the relay takes it in.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoutedRecord {
-    /// `messageId` or the EventBridge `id`.
+    /// What identifies the record in the answer (see [`Record::id`]).
     pub id: String,
-    /// FIFO message group, if any.
-    pub group: Option<String>,
+    /// What orders it (see [`Record::key`]), if anything.
+    pub key: Option<OrderingKey>,
     /// The routed events (empty: no rule matched, dropped) or the failure.
     pub routed: Result<Vec<Routed>, RecordFailure>,
 }
@@ -108,7 +110,7 @@ pub fn route_record(record: Record, rules: &RuleSet) -> RoutedRecord {
     };
     RoutedRecord {
         id: record.id,
-        group: record.group,
+        key: record.key,
         routed,
     }
 }
@@ -161,9 +163,9 @@ impl<P> Ctx<'_, P> {
 }
 
 /// Publishes routed records: the relay minus routing, so it can be driven with hand-made
-/// [`Routed`] events. Records without a message group go to the channel lanes as they arrive
-/// (requests start while later records are still routed); records of a FIFO message group wait
-/// for the last record and then go group by group (SQS FIFO batches hold at most ten records).
+/// [`Routed`] events. Records without an ordering key go to the channel lanes as they arrive,
+/// records with one to their key's queue; either way requests start while later records are
+/// still routed.
 pub async fn publish_records<P: Publisher>(
     records: impl IntoIterator<Item = RoutedRecord>,
     publisher: &P,
@@ -181,20 +183,24 @@ pub async fn publish_records<P: Publisher>(
     let mut lanes = ChannelLanes::new(&queues, |lane, sequence| {
         run_channel(&ctx, &queues, lane, sequence)
     });
+    let key_queues = KeyQueues::default();
+    let mut groups = Groups::new(&key_queues, |place, sequence| {
+        run_key(&ctx, &key_queues, place, sequence)
+    });
     let mut book = Book::default();
-    let mut groups = Groups::default();
     for record in records {
         let pos = book.open(record.id);
-        match (record.group, prepare(pos, record.routed)) {
-            (Some(group), prepared) => groups.push(group, pos, prepared),
+        match (record.key, prepare(pos, record.routed)) {
+            (Some(key), prepared) => groups.push(key, pos, prepared),
             (None, Prepared::Events(events)) => lanes.push(events),
             (None, Prepared::Unmatched) => book.unmatched(pos),
             (None, Prepared::Failed(failure)) => book.fail(pos, failure),
         }
         lanes.look_if_due(pos + 1).await;
+        groups.look_if_due(pos + 1).await;
     }
-    let (mut done, fifo) = futures_util::future::join(lanes.finish(), groups.run(&ctx)).await;
-    done.extend(fifo);
+    let (mut done, ordered) = futures_util::future::join(lanes.finish(), groups.finish()).await;
+    done.extend(ordered);
     let counters = ctx
         .counters
         .into_inner()

@@ -8,6 +8,7 @@ use serde_json::json;
 
 use super::lanes::RECORDS_BETWEEN_POLLS;
 use super::*;
+use crate::ordering::KeyKind;
 use crate::publish::batch;
 use crate::publish::fake::{FakePublisher, Scripted};
 use crate::publish::{EventError, NotRetried, NotSent, RawResponse, SendError};
@@ -50,10 +51,11 @@ fn routed(rule: &str, channel: &str, payload: serde_json::Value) -> Routed {
     }
 }
 
+/// A routed record; `group` names its SQS FIFO message group.
 fn record(index: usize, group: Option<&str>, routed: Vec<Routed>) -> RoutedRecord {
     RoutedRecord {
         id: format!("m{index}"),
-        group: group.map(str::to_owned),
+        key: group.map(OrderingKey::message_group),
         routed: Ok(routed),
     }
 }
@@ -193,7 +195,7 @@ async fn route_failures_unmatched_and_oversized_records_are_reported_without_req
         one(0, "/a"),
         RoutedRecord {
             id: "m1".into(),
-            group: None,
+            key: None,
             routed: Err(RecordFailure::plain(FailureReason::Unmatched)),
         },
         record(2, None, vec![]),
@@ -252,9 +254,9 @@ async fn fifo_a_failure_stops_the_rest_of_its_group_and_other_groups_go_on() {
     assert!(sent.iter().any(|e| e.contains("b4")));
     assert_eq!(
         reasons(&report, 3),
-        vec![FailureReason::GroupFailedEarlier {
+        vec![FailureReason::KeyFailedEarlier {
             first: 2,
-            group: "A".into()
+            key: OrderingKey::message_group("A")
         }]
     );
 }
@@ -278,9 +280,9 @@ async fn fifo_records_for_one_channel_share_a_request_and_a_partial_failure_fail
     assert_eq!(failed_ids(&report), vec!["m1", "m2"]);
     assert_eq!(
         reasons(&report, 2),
-        vec![FailureReason::AcceptedAfterGroupFailure {
+        vec![FailureReason::AcceptedAfterKeyFailure {
             first: 1,
-            group: "A".into()
+            key: OrderingKey::message_group("A")
         }]
     );
 }
@@ -308,7 +310,7 @@ async fn fifo_a_segment_split_by_the_byte_cap_stops_at_its_first_failed_request(
     assert_eq!(
         reasons(&report, 2),
         vec![FailureReason::Event(EventError::NotSent(
-            NotSent::EarlierRequestFailed
+            NotSent::EarlierRequestFailed(KeyKind::MessageGroup)
         ))]
     );
 }
@@ -332,7 +334,7 @@ async fn fifo_an_event_after_a_final_failure_is_not_retried() {
     ));
     let reason = &reasons(&report, 1)[0];
     let (last, why) = given_up(reason);
-    assert_eq!(why, NotRetried::EarlierFailed);
+    assert_eq!(why, NotRetried::EarlierFailed(KeyKind::MessageGroup));
     assert!(matches!(
         last,
         EventError::Rejected {
@@ -629,7 +631,7 @@ async fn failure_texts_are_the_ones_users_see() {
         }
     }
 
-    let mut table: Vec<(&str, Vec<String>)> = Vec::new();
+    let mut table: Vec<(String, Vec<String>)> = Vec::new();
 
     // Input and routing, through `relay`.
     let rules = RuleSet::parse(
@@ -640,28 +642,28 @@ async fn failure_texts_are_the_ones_users_see() {
         Record {
             index: 0,
             id: "m0".into(),
-            group: None,
+            key: None,
             document: Err(InputError::MissingBody),
         },
         Record {
             index: 1,
             id: "m1".into(),
-            group: None,
+            key: None,
             document: Ok(json!({"source": "s", "detail": {}})),
         },
         Record {
             index: 2,
             id: "m2".into(),
-            group: None,
+            key: None,
             document: Ok(json!({"source": "other", "detail": {}})),
         },
     ];
     let fake = FakePublisher::new();
     let deadline = Instant::now() + Duration::from_secs(10);
     let report = relay(records, &rules, &fake, &settings(), deadline).await;
-    table.push(("unreadable", texts(&report, 0)));
-    table.push(("render", texts(&report, 1)));
-    table.push(("unmatched", texts(&report, 2)));
+    table.push(("unreadable".into(), texts(&report, 0)));
+    table.push(("render".into(), texts(&report, 1)));
+    table.push(("unmatched".into(), texts(&report, 2)));
 
     // Sizes and answers, through `publish_records` and the fake.
     let big = "x".repeat(crate::limits::MAX_EVENT_BYTES);
@@ -670,7 +672,7 @@ async fn failure_texts_are_the_ones_users_see() {
         &FakePublisher::new(),
     )
     .await;
-    table.push(("oversized", texts(&report, 0)));
+    table.push(("oversized".into(), texts(&report, 0)));
     for (name, script) in [
         ("status", vec![Scripted::Status(400)]),
         ("retried status", vec![Scripted::Status(503); 3]),
@@ -684,12 +686,12 @@ async fn failure_texts_are_the_ones_users_see() {
         ),
     ] {
         let report = run(vec![one(0, "/a")], &FakePublisher::new().script(script)).await;
-        table.push((name, texts(&report, 0)));
+        table.push((name.into(), texts(&report, 0)));
     }
     let deadline = Instant::now() + Duration::from_millis(3500);
     let fake = FakePublisher::new().script(vec![Scripted::Hang; 3]);
     let report = publish_records(vec![one(0, "/a")], &fake, &settings(), deadline).await;
-    table.push(("timeout", texts(&report, 0)));
+    table.push(("timeout".into(), texts(&report, 0)));
     let report = publish_records(
         vec![one(0, "/a")],
         &FakePublisher::new(),
@@ -697,43 +699,51 @@ async fn failure_texts_are_the_ones_users_see() {
         Instant::now(),
     )
     .await;
-    table.push(("deadline", texts(&report, 0)));
+    table.push(("deadline".into(), texts(&report, 0)));
 
-    // FIFO groups.
-    let group = |events: &[&str]| -> Vec<RoutedRecord> {
-        events
-            .iter()
-            .enumerate()
-            .map(|(i, e)| record(i, Some("A"), vec![routed("r", "/o/1", json!(e))]))
-            .collect()
-    };
-    let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
-    let report = run(group(&["a0", "a1", "a2"]), &fake).await;
-    table.push(("fifo earlier failed", texts(&report, 1)));
-    let fake =
-        FakePublisher::new().script([Scripted::Status(200), Scripted::FailEach(vec![(0, 400)])]);
-    let mut records = group(&["a0"]);
-    records.push(record(1, Some("A"), vec![routed("r", "/o/2", json!("a1"))]));
-    records.push(record(2, Some("A"), vec![routed("r", "/o/1", json!("a2"))]));
-    let report = run(records, &fake).await;
-    table.push(("fifo stopped", texts(&report, 2)));
-    let fake = FakePublisher::new().script([Scripted::FailEvents {
-        indices: vec![1],
-        code: 500,
-    }]);
-    let report = run(group(&["a0", "a1", "a2"]), &fake).await;
-    table.push(("fifo later delivered", texts(&report, 1)));
-    table.push(("fifo delivered after", texts(&report, 2)));
-    let big = |tag: &str| json!(format!("{tag}{}", "\"".repeat(120_000)));
-    let records = (0..3)
-        .map(|i| record(i, Some("A"), vec![routed("r", "/o/1", big("a"))]))
-        .collect();
-    let report = run(
-        records,
-        &FakePublisher::new().script([Scripted::Status(400)]),
-    )
-    .await;
-    table.push(("fifo earlier request", texts(&report, 2)));
+    // Ordered records: SQS FIFO message groups, Kinesis partition keys, DynamoDB items.
+    for (label, key) in [
+        ("fifo", OrderingKey::message_group("A")),
+        ("partition key", OrderingKey::partition_key("AAPL")),
+        ("item", OrderingKey::item(r#"{"id":"a"}"#)),
+    ] {
+        let keyed = |i: usize, channel: &str, payload: serde_json::Value| RoutedRecord {
+            key: Some(key.clone()),
+            ..record(i, None, vec![routed("r", channel, payload)])
+        };
+        let group = |events: &[&str]| -> Vec<RoutedRecord> {
+            events
+                .iter()
+                .enumerate()
+                .map(|(i, e)| keyed(i, "/o/1", json!(e)))
+                .collect()
+        };
+        let fake = FakePublisher::new().script([Scripted::FailEach(vec![(0, 400), (1, 429)])]);
+        let report = run(group(&["a0", "a1", "a2"]), &fake).await;
+        table.push((format!("{label} earlier failed"), texts(&report, 1)));
+        let fake = FakePublisher::new()
+            .script([Scripted::Status(200), Scripted::FailEach(vec![(0, 400)])]);
+        let mut records = group(&["a0"]);
+        records.push(keyed(1, "/o/2", json!("a1")));
+        records.push(keyed(2, "/o/1", json!("a2")));
+        let report = run(records, &fake).await;
+        table.push((format!("{label} stopped"), texts(&report, 2)));
+        let fake = FakePublisher::new().script([Scripted::FailEvents {
+            indices: vec![1],
+            code: 500,
+        }]);
+        let report = run(group(&["a0", "a1", "a2"]), &fake).await;
+        table.push((format!("{label} later delivered"), texts(&report, 1)));
+        table.push((format!("{label} delivered after"), texts(&report, 2)));
+        let big = |tag: &str| json!(format!("{tag}{}", "\"".repeat(120_000)));
+        let records = (0..3).map(|i| keyed(i, "/o/1", big("a"))).collect();
+        let report = run(
+            records,
+            &FakePublisher::new().script([Scripted::Status(400)]),
+        )
+        .await;
+        table.push((format!("{label} earlier request"), texts(&report, 2)));
+    }
 
     let expected: Vec<(&str, Vec<&str>)> = vec![
         ("unreadable", vec!["unreadable record: record has no body"]),
@@ -802,10 +812,159 @@ async fn failure_texts_are_the_ones_users_see() {
                 "rule r channel /o/1: not published: an earlier request of the message group failed",
             ],
         ),
+        (
+            "partition key earlier failed",
+            vec![
+                "rule r channel /o/1: appsync failed the event: 429 scripted (not retried: an earlier event with the same partition key failed)",
+            ],
+        ),
+        (
+            "partition key stopped",
+            vec!["not published: record 1 with partition key AAPL failed earlier"],
+        ),
+        (
+            "partition key later delivered",
+            vec![
+                "rule r channel /o/1: appsync failed the event: 500 scripted (not retried: a later event with the same partition key was accepted)",
+            ],
+        ),
+        (
+            "partition key delivered after",
+            vec![
+                "accepted by appsync, but reported failed because record 1 with partition key AAPL failed before it",
+            ],
+        ),
+        (
+            "partition key earlier request",
+            vec![
+                "rule r channel /o/1: not published: an earlier request with the same partition key failed",
+            ],
+        ),
+        (
+            "item earlier failed",
+            vec![
+                "rule r channel /o/1: appsync failed the event: 429 scripted (not retried: an earlier event of the same item failed)",
+            ],
+        ),
+        (
+            "item stopped",
+            vec![r#"not published: record 1 of item {"id":"a"} failed earlier"#],
+        ),
+        (
+            "item later delivered",
+            vec![
+                "rule r channel /o/1: appsync failed the event: 500 scripted (not retried: a later event of the same item was accepted)",
+            ],
+        ),
+        (
+            "item delivered after",
+            vec![
+                r#"accepted by appsync, but reported failed because record 1 of item {"id":"a"} failed before it"#,
+            ],
+        ),
+        (
+            "item earlier request",
+            vec!["rule r channel /o/1: not published: an earlier request of the same item failed"],
+        ),
     ];
     let got: Vec<(&str, Vec<&str>)> = table
         .iter()
-        .map(|(name, reasons)| (*name, reasons.iter().map(String::as_str).collect()))
+        .map(|(name, reasons)| (name.as_str(), reasons.iter().map(String::as_str).collect()))
         .collect();
     assert_eq!(got, expected);
+}
+
+/// A record with a Kinesis partition key, publishing `{"n": index}` to `channel`.
+fn keyed(index: usize, key: &str, channel: &str) -> RoutedRecord {
+    RoutedRecord {
+        key: Some(OrderingKey::partition_key(key)),
+        ..one(index, channel)
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn ordered_records_go_out_while_later_records_are_read_and_each_key_keeps_its_order() {
+    // 2,000 records over 100 partition keys, each key publishing to its own channel: four
+    // requests of five per key, one after another.
+    let probe = probe(Duration::from_millis(20));
+    let pulled = Arc::clone(&probe.pulled);
+    let records = (0..2_000).map(move |i| {
+        pulled.fetch_add(1, Ordering::SeqCst);
+        keyed(i, &format!("k{}", i % 100), &format!("/c/{}", i % 100))
+    });
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let report = publish_records(records, &probe, &settings(), deadline).await;
+
+    let read = probe.read_at_publish.lock().unwrap().clone();
+    assert_eq!(read.len(), 400);
+    assert!(
+        read.iter().filter(|&&r| r < 2_000).count() >= settings().concurrency,
+        "requests waited for the last record: {read:?}"
+    );
+    assert!(probe.overlapped.lock().unwrap().is_empty());
+    let sent: Vec<(String, Vec<String>)> = probe
+        .fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.channel, r.events))
+        .collect();
+    for key in 0..100 {
+        let mine: Vec<&String> = sent
+            .iter()
+            .filter(|(c, _)| *c == format!("/c/{key}"))
+            .flat_map(|(_, events)| events)
+            .collect();
+        let expected: Vec<String> = (0..2_000)
+            .filter(|i| i % 100 == key)
+            .map(|i| format!(r#"{{"n":{i}}}"#))
+            .collect();
+        assert_eq!(mine, expected.iter().collect::<Vec<_>>(), "key {key}");
+    }
+    assert!(failed_ids(&report).is_empty());
+    assert_eq!(report.stats.events_published, 2_000);
+}
+
+#[tokio::test(start_paused = true)]
+async fn in_a_large_batch_a_failure_stops_only_its_key() {
+    // 1,000 records over 50 keys; one record of key k7 fails for good. k7's records go five to a
+    // request: 507, 557, ... 707 share one, so 557 is accepted but reported failed; from 757 on
+    // nothing of k7 is sent.
+    let records: Vec<RoutedRecord> = (0..1_000)
+        .map(|i| {
+            let mut r = keyed(i, &format!("k{}", i % 50), &format!("/c/{}", i % 50));
+            if i == 507 {
+                r.routed = Ok(vec![routed("r", "/c/7", json!("poison"))]);
+            }
+            r
+        })
+        .collect();
+    let fake = FakePublisher::new().fail_matching("poison", 400);
+    let report = run(records, &fake).await;
+    let expected: Vec<String> = (507..1_000).step_by(50).map(|i| format!("m{i}")).collect();
+    assert_eq!(failed_ids(&report), expected);
+    let key = || OrderingKey::partition_key("k7");
+    assert_eq!(
+        reasons(&report, 557),
+        vec![FailureReason::AcceptedAfterKeyFailure {
+            first: 507,
+            key: key()
+        }]
+    );
+    assert_eq!(
+        reasons(&report, 757),
+        vec![FailureReason::KeyFailedEarlier {
+            first: 507,
+            key: key()
+        }]
+    );
+    let sent: Vec<String> = fake.requests().into_iter().flat_map(|r| r.events).collect();
+    assert!(
+        !sent.contains(&r#"{"n":757}"#.to_owned()),
+        "a later request of k7 was sent"
+    );
+    assert!(
+        sent.contains(&r#"{"n":999}"#.to_owned()),
+        "other keys go on"
+    );
+    assert_eq!(report.stats.records_failed, 10);
 }
