@@ -7,8 +7,8 @@
 //! 1. starts `appsync-local` in-process (API key auth; namespaces `orders`, `presence`, `prices`);
 //! 2. subscribes over the real-time WebSocket protocol to `/orders/*`, `/presence/*`, `/prices/*`;
 //! 3. runs the real Lambda handler (`appsync_bridge::handler::handle`) with the sample `rules.yaml`
-//!    on every sample in `events/`, printing each invocation's response (the SQS batch response or the
-//!    EventBridge summary / error);
+//!    on every sample in `events/`, printing each invocation's response (the batch response of SQS,
+//!    Kinesis, DynamoDB Streams and Pipes, or the EventBridge / SNS summary or error);
 //! 4. prints, per channel, what the WebSocket subscriber received.
 //!
 //! The Lambda binary does not link the server: only this example (a dev-dependency) does.
@@ -39,6 +39,10 @@ const SAMPLES: &[&str] = &[
     "events/sqs-raw-json.json",
     "events/sqs-fifo-two-groups.json",
     "events/sqs-poison.json",
+    "events/dynamodb-orders-stream.json",
+    "events/kinesis-market-data.json",
+    "events/sns-order-notification.json",
+    "events/pipes-kinesis-orders.json",
 ];
 
 #[tokio::main]

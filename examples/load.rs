@@ -273,8 +273,8 @@ async fn invoke(app: &App, bytes: &[u8]) -> Result<(Duration, usize), Error> {
     let response = handle(LambdaEvent::new(payload, context), app).await?;
     let elapsed = started.elapsed();
     let failed = match response {
-        Answer::Sqs(_) => response.failed_items().len(),
-        Answer::EventBridge(_) => usize::MAX,
+        Answer::Batch(_) => response.failed_items().len(),
+        Answer::Summary(_) => usize::MAX,
     };
     Ok((elapsed, failed))
 }

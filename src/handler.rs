@@ -1,5 +1,6 @@
 //! The Lambda handler: the application built once at init, and one plain `async fn` per invocation
-//! that answers SQS with `batchItemFailures` and EventBridge with a summary or an error.
+//! that answers the synchronous triggers (SQS, Kinesis, DynamoDB Streams, EventBridge Pipes) with
+//! `batchItemFailures` and the asynchronous ones (EventBridge, SNS) with a summary or an error.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -80,23 +81,24 @@ impl App {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Answer {
-    /// SQS: `{"batchItemFailures":[{"itemIdentifier":"<messageId>"}, ...]}`, exactly the failed
-    /// records.
-    Sqs(SqsBatchResponse),
-    /// EventBridge, when everything was accepted: a small summary.
-    EventBridge(Summary),
+    /// SQS, Kinesis, DynamoDB Streams and EventBridge Pipes:
+    /// `{"batchItemFailures":[{"itemIdentifier":"<id>"}, ...]}`, exactly the failed records (the
+    /// SQS `messageId`; a stream record's sequence number, or its `eventID` in a pipe).
+    Batch(SqsBatchResponse),
+    /// EventBridge and SNS, when everything was accepted: a small summary.
+    Summary(Summary),
 }
 
 impl Answer {
-    /// The `itemIdentifier`s of the records SQS is told failed (none for EventBridge).
+    /// The `itemIdentifier`s of the records the trigger is told failed (none for a summary).
     pub fn failed_items(&self) -> Vec<&str> {
         match self {
-            Answer::Sqs(response) => response
+            Answer::Batch(response) => response
                 .batch_item_failures
                 .iter()
                 .map(|f| f.item_identifier.as_str())
                 .collect(),
-            Answer::EventBridge(_) => Vec::new(),
+            Answer::Summary(_) => Vec::new(),
         }
     }
 }
@@ -109,11 +111,11 @@ impl std::fmt::Display for Answer {
     }
 }
 
-/// The answer to an EventBridge invocation whose event was accepted.
+/// The answer to an EventBridge or SNS invocation whose records were accepted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Summary {
-    /// Records in the invocation (1).
+    /// Records in the invocation (1 for EventBridge and SNS).
     pub records: u64,
     /// Events AppSync accepted.
     pub events_published: u64,
@@ -126,14 +128,14 @@ pub struct Summary {
 /// Why an invocation is answered with a Lambda error.
 #[derive(Debug, thiserror::Error)]
 pub enum HandlerError {
-    /// The payload is neither an EventBridge event nor an SQS batch.
+    /// The payload is none of the shapes the bridge reads.
     #[error(transparent)]
     Payload(#[from] UnrecognisedPayload),
-    /// The EventBridge event (or part of it) was not published; Lambda's async retries and the
-    /// on-failure destination take over.
+    /// The EventBridge event or SNS notification (or part of it) was not published; Lambda's
+    /// async retries and the on-failure destination take over.
     #[error("event {id} failed: {reasons}")]
     EventFailed {
-        /// The EventBridge event id.
+        /// The EventBridge event id, or the SNS `MessageId`.
         id: String,
         /// Every failure, `rule r channel c: reason; ...`.
         reasons: String,
@@ -161,7 +163,7 @@ impl From<HandlerError> for Diagnostic {
 
 /// Handles one invocation: parse, relay, log, emit metrics, answer per trigger.
 ///
-/// The Lambda binary receives a [`Payload`] (an SQS batch's records are read lazily, see
+/// The Lambda binary receives a [`Payload`] (a batch's records are read lazily, see
 /// [`read_payload`]); tests and the CLI may pass a `serde_json::Value`.
 pub async fn handle<T: Into<Payload>>(
     event: LambdaEvent<T>,
@@ -244,32 +246,28 @@ fn describe(failures: &[RecordFailure]) -> String {
 }
 
 fn answer(source: Source, report: &Report) -> Result<Answer, HandlerError> {
-    match source {
-        Source::Sqs => {
-            let mut response = SqsBatchResponse::default();
-            for record in report.failed() {
-                response.add_failure(record.id.clone());
-            }
-            Ok(Answer::Sqs(response))
+    if source.answers_with_batch_item_failures() {
+        let mut response = SqsBatchResponse::default();
+        for record in report.failed() {
+            response.add_failure(record.id.clone());
         }
-        Source::EventBridge => {
-            let failed = report.records.iter().find_map(|r| match &r.outcome {
-                RecordOutcome::Failed(failures) => Some((r, failures)),
-                _ => None,
-            });
-            match failed {
-                Some((record, failures)) => Err(HandlerError::EventFailed {
-                    id: record.id.clone(),
-                    reasons: describe(failures),
-                }),
-                None => Ok(Answer::EventBridge(Summary {
-                    records: report.stats.records,
-                    events_published: report.stats.events_published,
-                    unmatched: report.stats.unmatched,
-                    failed: report.stats.records_failed,
-                })),
-            }
-        }
+        return Ok(Answer::Batch(response));
+    }
+    let failed = report.records.iter().find_map(|r| match &r.outcome {
+        RecordOutcome::Failed(failures) => Some((r, failures)),
+        _ => None,
+    });
+    match failed {
+        Some((record, failures)) => Err(HandlerError::EventFailed {
+            id: record.id.clone(),
+            reasons: describe(failures),
+        }),
+        None => Ok(Answer::Summary(Summary {
+            records: report.stats.records,
+            events_published: report.stats.events_published,
+            unmatched: report.stats.unmatched,
+            failed: report.stats.records_failed,
+        })),
     }
 }
 

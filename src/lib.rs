@@ -1,4 +1,5 @@
-//! appsync-bridge: forwards domain events from EventBridge and SQS to AWS AppSync Events channels.
+//! appsync-bridge: forwards domain events from EventBridge, SQS, SNS, Kinesis, DynamoDB Streams
+//! and EventBridge Pipes to AWS AppSync Events channels.
 //!
 //! # Layout
 //!
@@ -9,7 +10,8 @@
 //! - [`rules`]: the rules document → compiled rules; [`rules::pattern`] (EventBridge patterns) and
 //!   [`rules::template`] (placeholders, filters, channel and payload templates).
 //! - [`input`]: invocation payload → records and the event documents rules see (EventBridge,
-//!   SQS), each with its identity and [`ordering`] key.
+//!   SQS, Kinesis, DynamoDB Streams, SNS, EventBridge Pipes), each with its identity and
+//!   [`ordering`] key.
 //! - [`route`]: event document × rules → events to publish, each with its channel and origin.
 //! - [`relay`]: the invocation's data flow — route each record, batch, publish with retries inside
 //!   the deadline: channel lanes, ordered records (per message group, partition key, item), one

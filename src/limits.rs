@@ -19,7 +19,8 @@ pub const MAX_CHANNEL_SEGMENTS: usize = 5;
 /// Each channel segment is 1–50 characters of `[A-Za-z0-9-]`, starting and ending alphanumeric.
 pub const MAX_SEGMENT_CHARS: usize = 50;
 
-/// Lambda caps a synchronous invocation payload (an SQS batch) at 6 MB.
+/// Lambda caps a synchronous invocation payload (an SQS, Kinesis or DynamoDB Streams batch, a
+/// pipe's array) at 6 MB.
 pub const MAX_INVOCATION_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
 
 /// The whole publish request size limit is not documented (UNVERIFIED); five events of at most

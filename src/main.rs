@@ -28,7 +28,7 @@ async fn run_lambda() -> ExitCode {
         }
     };
     let app = &App::new(config);
-    // `Payload` reads an SQS batch record by record instead of as one JSON tree (memory).
+    // `Payload` reads a batch record by record instead of as one JSON tree (memory).
     let service = lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<appsync_bridge::input::Payload>| {
             handle(event, app)

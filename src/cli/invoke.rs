@@ -15,7 +15,8 @@ use crate::metrics::MetricsSink;
 /// Arguments of `invoke`.
 #[derive(Debug, Args)]
 pub struct InvokeArgs {
-    /// A Lambda invocation payload: one EventBridge event or an SQS batch (`-` reads stdin)
+    /// A Lambda invocation payload: an EventBridge event, an SQS, Kinesis, DynamoDB Streams or SNS
+    /// batch, or an EventBridge Pipes array (`-` reads stdin)
     #[arg(value_name = "EVENT_FILE")]
     pub event_file: PathBuf,
     /// The rules document (YAML or JSON); default: BRIDGE_RULES or BRIDGE_RULES_FILE

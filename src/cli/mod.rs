@@ -5,7 +5,7 @@
 //!
 //! Exit codes: `0` success; `1` a record failed (could not be read, could not be rendered,
 //! unmatched under `unmatched: fail`, over AppSync's 240 KB event limit) or the event file is
-//! neither an EventBridge event nor an SQS batch; `2` usage or configuration error (bad
+//! none of the payloads the bridge reads; `2` usage or configuration error (bad
 //! arguments, invalid rules, an unreadable or non-JSON event file).
 
 mod check;
@@ -55,14 +55,15 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// appsync-bridge: forwards EventBridge and SQS events to AWS AppSync Events channels.
+/// appsync-bridge: forwards EventBridge, SQS, SNS, Kinesis, DynamoDB Streams and EventBridge Pipes
+/// events to AWS AppSync Events channels.
 ///
 /// In AWS Lambda (AWS_LAMBDA_RUNTIME_API set) this binary is the function. On a laptop it checks
 /// rules, dry-runs routing, and invokes the real handler once against an endpoint. The rules document comes from --rules, else from BRIDGE_RULES
 /// (inline YAML or JSON) or BRIDGE_RULES_FILE (a path).
 ///
-/// Exit codes: 0 ok; 1 a record failed or the event file is neither an EventBridge event nor an
-/// SQS batch; 2 usage or configuration error.
+/// Exit codes: 0 ok; 1 a record failed or the event file is none of the payloads the bridge
+/// reads; 2 usage or configuration error.
 #[derive(Debug, Parser)]
 #[command(name = "appsync-bridge", version)]
 pub struct Cli {

@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{Exit, config_error, finish, load_rules, plural, read_event_file};
 use crate::config::Lookup;
-use crate::input::{Source, read_payload};
+use crate::input::read_payload;
 use crate::limits::MAX_EVENT_BYTES;
 use crate::publish::EventError;
 use crate::publish::batch::check_size;
@@ -21,7 +21,8 @@ const PREVIEW_CHARS: usize = 300;
 /// Arguments of `route`.
 #[derive(Debug, Args)]
 pub struct RouteArgs {
-    /// A Lambda invocation payload: one EventBridge event or an SQS batch (`-` reads stdin)
+    /// A Lambda invocation payload: an EventBridge event, an SQS, Kinesis, DynamoDB Streams or SNS
+    /// batch, or an EventBridge Pipes array (`-` reads stdin)
     #[arg(value_name = "EVENT_FILE")]
     pub event_file: PathBuf,
     /// The rules document (YAML or JSON); default: BRIDGE_RULES or BRIDGE_RULES_FILE
@@ -61,10 +62,7 @@ pub fn route(
 
     let mut tally = Tally::default();
     let written = (|| -> io::Result<()> {
-        let source = match records.source {
-            Source::EventBridge => "eventbridge",
-            Source::Sqs => "sqs",
-        };
+        let source = records.source.name();
         writeln!(
             out,
             "rules document: {origin} ({} rules, unmatched: {})",

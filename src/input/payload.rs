@@ -1,13 +1,14 @@
-//! The invocation payload as the Lambda runtime hands it over ([`Payload`]): an SQS batch kept as
-//! one JSON text per record, anything else as a `serde_json::Value`.
+//! The invocation payload as the Lambda runtime hands it over ([`Payload`]): a `Records` batch or
+//! an EventBridge Pipes array kept as one JSON text per record, anything else as a
+//! `serde_json::Value`.
 
-use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::value::MapAccessDeserializer;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 /// The invocation payload as the Lambda runtime hands it over, read without building one JSON
-/// tree for the whole batch: a 6 MB SQS batch as a `serde_json::Value` takes about five times its
+/// tree for the whole batch: a 6 MB batch as a `serde_json::Value` takes about five times its
 /// size in memory, while each record's text kept apart takes about its size, and each record is
 /// parsed into a document only when it is routed ([`read_payload`](super::read_payload), the one
 /// reader of a payload).
@@ -19,6 +20,8 @@ pub struct Payload(pub(super) Shape);
 pub(super) enum Shape {
     /// A payload with a `Records` array: each record's JSON text, in order.
     Records(Vec<Box<RawValue>>),
+    /// A payload that is an array (an EventBridge Pipes batch): each element's JSON text.
+    Array(Vec<Box<RawValue>>),
     /// Anything else (an EventBridge event is one small document), read as usual.
     Other(Value),
 }
@@ -107,10 +110,19 @@ impl<'de> Visitor<'de> for PayloadVisitor {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Payload, A::Error> {
-        Value::deserialize(SeqAccessDeserializer::new(seq)).map(|v| Payload(Shape::Other(v)))
+        raw_elements(seq).map(|list| Payload(Shape::Array(list)))
     }
 
     scalar_visits!(Payload, |v| Payload(Shape::Other(v)));
+}
+
+/// An array's elements, each kept as its JSON text.
+fn raw_elements<'de, A: SeqAccess<'de>>(mut seq: A) -> Result<Vec<Box<RawValue>>, A::Error> {
+    let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+    while let Some(element) = seq.next_element::<Box<RawValue>>()? {
+        list.push(element);
+    }
+    Ok(list)
 }
 
 /// The `Records` field: an array kept as one text per record, or anything else as a value.
@@ -129,12 +141,8 @@ impl<'de> Deserialize<'de> for RecordsField {
                 f.write_str("a JSON value")
             }
 
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<RecordsField, A::Error> {
-                let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(record) = seq.next_element::<Box<RawValue>>()? {
-                    list.push(record);
-                }
-                Ok(RecordsField::List(list))
+            fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<RecordsField, A::Error> {
+                raw_elements(seq).map(RecordsField::List)
             }
 
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<RecordsField, A::Error> {

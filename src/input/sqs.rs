@@ -1,19 +1,16 @@
 //! One SQS record → a [`Record`]: its id, message group and the event document rules see (the
 //! body as an EventBridge envelope, other JSON or text, plus `sqs` metadata). The lazy reader
-//! takes only the fields used here from each record's text ([`UsedFields`]).
+//! takes only [`USED_FIELDS`] from each record's text.
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
+use super::body::{body_document, with_metadata};
 use super::{InputError, Record};
 use crate::json::kind;
 use crate::ordering::OrderingKey;
 
-/// The event source, when it is a string naming another service than SQS.
-pub(super) fn foreign_source(source: Option<&Value>) -> Option<String> {
-    let source = source?.as_str()?;
-    (source != "aws:sqs").then(|| source.to_owned())
-}
+/// The keys of an SQS record that [`sqs_record`] reads.
+pub(super) const USED_FIELDS: &[&str] = &["messageId", "attributes", "body", "messageAttributes"];
 
 /// One SQS record → a [`Record`]. Never fails the batch: whatever is wrong stays in this record.
 ///
@@ -53,17 +50,13 @@ pub(super) fn sqs_record(index: usize, record: Value) -> Record {
         None => match record.remove("body") {
             None | Some(Value::Null) => Err(InputError::MissingBody),
             Some(Value::String(body)) => {
-                let mut document = body_document(body);
                 let sqs = sqs_metadata(
                     &id,
                     group.as_deref(),
                     std::mem::take(&mut attributes),
                     record.remove("messageAttributes"),
                 );
-                if let Value::Object(map) = &mut document {
-                    map.insert("sqs".to_owned(), sqs);
-                }
-                Ok(document)
+                Ok(with_metadata(body_document(body), "sqs", sqs))
             }
             Some(other) => Err(InputError::Malformed(format!(
                 "body is {}, not a string",
@@ -77,28 +70,6 @@ pub(super) fn sqs_record(index: usize, record: Value) -> Record {
         key,
         document,
     }
-}
-
-/// The body as the document rules see: an EventBridge envelope as itself, any other JSON under
-/// `detail`, and text that is not JSON as a string under `detail`.
-fn body_document(body: String) -> Value {
-    match serde_json::from_str::<Value>(&body) {
-        Ok(Value::Object(map))
-            if map.contains_key("detail-type")
-                && map.contains_key("source")
-                && map.contains_key("detail") =>
-        {
-            Value::Object(map)
-        }
-        Ok(json) => wrap_detail(json),
-        Err(_) => wrap_detail(Value::String(body)),
-    }
-}
-
-fn wrap_detail(detail: Value) -> Value {
-    let mut map = Map::new();
-    map.insert("detail".to_owned(), detail);
-    Value::Object(map)
 }
 
 /// `sqs`: what rules can route on. Message attributes are flattened to their string value (a
@@ -132,60 +103,4 @@ fn sqs_metadata(
     sqs.insert("attributes".to_owned(), Value::Object(attributes));
     sqs.insert("messageAttributes".to_owned(), Value::Object(flat));
     Value::Object(sqs)
-}
-
-/// The SQS record fields [`sqs_record`] reads, as they would be in the record's `Value` map (the
-/// last of duplicate keys wins, `null` is kept); every other field is skipped unparsed.
-pub(super) struct UsedFields(pub(super) Map<String, Value>);
-
-/// The keys of an SQS record that [`sqs_record`] reads.
-const USED_FIELDS: [&str; 4] = ["messageId", "attributes", "body", "messageAttributes"];
-
-impl<'de> Deserialize<'de> for UsedFields {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UsedFieldsVisitor;
-        impl<'de> Visitor<'de> for UsedFieldsVisitor {
-            type Value = UsedFields;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an sqs record object")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<UsedFields, A::Error> {
-                let mut used = Map::new();
-                while let Some(UsedKey(key)) = map.next_key::<UsedKey>()? {
-                    match key {
-                        Some(key) => {
-                            used.insert(key.to_owned(), map.next_value::<Value>()?);
-                        }
-                        None => {
-                            map.next_value::<de::IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(UsedFields(used))
-            }
-        }
-        deserializer.deserialize_map(UsedFieldsVisitor)
-    }
-}
-
-/// A key of an SQS record: one of [`USED_FIELDS`], or `None` for any other key (read without
-/// allocating it).
-struct UsedKey(Option<&'static str>);
-
-impl<'de> Deserialize<'de> for UsedKey {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct UsedKeyVisitor;
-        impl Visitor<'_> for UsedKeyVisitor {
-            type Value = UsedKey;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("a field name")
-            }
-            fn visit_str<E: de::Error>(self, key: &str) -> Result<UsedKey, E> {
-                Ok(UsedKey(
-                    USED_FIELDS.iter().copied().find(|used| *used == key),
-                ))
-            }
-        }
-        deserializer.deserialize_str(UsedKeyVisitor)
-    }
 }

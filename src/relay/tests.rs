@@ -745,6 +745,36 @@ async fn failure_texts_are_the_ones_users_see() {
         table.push((format!("{label} earlier request"), texts(&report, 2)));
     }
 
+    // Records of the other sources that cannot be read, through `relay`.
+    let unreadable = [
+        InputError::NotKinesis("kinesis.partitionKey is missing".into()),
+        InputError::BadBase64("invalid character '!' at offset 0".into()),
+        InputError::NotDynamoDb("dynamodb.NewImage.total: \"1,5\" is not a number".into()),
+        InputError::NotSns("Sns.Message is missing".into()),
+        InputError::Unparsable("recursion limit exceeded".into()),
+    ];
+    let records = unreadable
+        .into_iter()
+        .enumerate()
+        .map(|(index, error)| Record {
+            index,
+            id: format!("s{index}"),
+            key: None,
+            document: Err(error),
+        });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let report = relay(
+        records,
+        &rules,
+        &FakePublisher::new(),
+        &settings(),
+        deadline,
+    )
+    .await;
+    for index in 0..5 {
+        table.push((format!("unreadable {index}"), texts(&report, index)));
+    }
+
     let expected: Vec<(&str, Vec<&str>)> = vec![
         ("unreadable", vec!["unreadable record: record has no body"]),
         (
@@ -865,6 +895,32 @@ async fn failure_texts_are_the_ones_users_see() {
         (
             "item earlier request",
             vec!["rule r channel /o/1: not published: an earlier request of the same item failed"],
+        ),
+        (
+            "unreadable 0",
+            vec![
+                "unreadable record: record is not a kinesis record: kinesis.partitionKey is missing",
+            ],
+        ),
+        (
+            "unreadable 1",
+            vec![
+                "unreadable record: kinesis data is not valid base64: invalid character '!' at offset 0",
+            ],
+        ),
+        (
+            "unreadable 2",
+            vec![
+                r#"unreadable record: record is not a dynamodb stream record: dynamodb.NewImage.total: "1,5" is not a number"#,
+            ],
+        ),
+        (
+            "unreadable 3",
+            vec!["unreadable record: record is not an sns notification: Sns.Message is missing"],
+        ),
+        (
+            "unreadable 4",
+            vec!["unreadable record: record cannot be read as json: recursion limit exceeded"],
         ),
     ];
     let got: Vec<(&str, Vec<&str>)> = table

@@ -23,7 +23,8 @@ fn check_with_the_rules_file_variable_prints_a_summary() {
     let stdout = text(&out.stdout);
     assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
     assert!(
-        stdout.contains("rules: 4 (order-status, order-dashboard, agent-presence, price-ticks)")
+        stdout.contains("rules: 8 (order-status, order-dashboard, agent-presence, price-ticks, order-row-changes, stream-prices, feed-status, shipment-notices)"),
+        "{stdout}"
     );
     assert!(stdout.contains("namespaces: orders, presence, prices"));
     assert!(stdout.contains("unmatched: drop"));

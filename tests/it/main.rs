@@ -8,3 +8,4 @@ mod helpers;
 mod namespace_handler;
 mod publish;
 mod routing;
+mod streams;
