@@ -19,7 +19,8 @@ use crate::json::kind;
 use crate::ordering::OrderingKey;
 
 /// The keys of a Kinesis record that [`kinesis_record`] reads: Lambda's (`kinesis`, `eventID`,
-/// `eventSourceARN`) and a pipe's flattened fields.
+/// `eventSourceARN`), a pipe's flattened fields, and the source it names (checked by the
+/// reader).
 pub(super) const USED_FIELDS: &[&str] = &[
     "kinesis",
     "eventID",
@@ -28,6 +29,8 @@ pub(super) const USED_FIELDS: &[&str] = &[
     "sequenceNumber",
     "data",
     "approximateArrivalTimestamp",
+    "eventSource",
+    "EventSource",
 ];
 
 /// The fields of the record itself, under `kinesis` (Lambda) or at the top level (a pipe).

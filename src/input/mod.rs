@@ -27,6 +27,7 @@ use serde_json::value::RawValue;
 
 use crate::json::kind;
 use crate::ordering::OrderingKey;
+use detect::Named;
 use dynamodb::dynamodb_record;
 use fields::used_fields;
 use kinesis::kinesis_record;
@@ -168,51 +169,81 @@ impl Reader {
         }
     }
 
-    /// The fields the source reads, or `None` when it needs the whole record.
-    fn used_fields(self) -> Option<&'static [&'static str]> {
+    /// The fields the source reads from a record's text.
+    fn used_fields(self) -> &'static [&'static str] {
         match self {
-            Reader::Sqs => Some(sqs::USED_FIELDS),
-            Reader::Kinesis(_) => Some(kinesis::USED_FIELDS),
-            Reader::DynamoDb(_) => Some(dynamodb::USED_FIELDS),
-            Reader::Sns => Some(sns::USED_FIELDS),
+            Reader::Sqs => sqs::USED_FIELDS,
+            Reader::Kinesis(_) => kinesis::USED_FIELDS,
+            Reader::DynamoDb(_) => dynamodb::USED_FIELDS,
+            Reader::Sns => sns::USED_FIELDS,
+            Reader::Pipe => pipes::USED_FIELDS,
+        }
+    }
+
+    /// The service the source's records name in `eventSource` (`EventSource` for SNS).
+    fn names(self) -> Option<Named> {
+        match self {
+            Reader::Sqs => Some(Named::Sqs),
+            Reader::Kinesis(_) => Some(Named::Kinesis),
+            Reader::DynamoDb(_) => Some(Named::DynamoDb),
+            Reader::Sns => Some(Named::Sns),
             Reader::Pipe => None,
         }
     }
 
-    /// Reads a record held whole as a `Value`.
+    /// Reads a record held as a `Value` (whole, or the fields [`Reader::used_fields`] names). A
+    /// record that names another service than its batch's fails alone, keeping its identity.
     fn read_value(self, index: usize, record: Value) -> Record {
-        match self {
+        let named = detect::named_in_value(&record);
+        let mut read = match self {
             Reader::Sqs => sqs_record(index, record),
             Reader::Kinesis(delivery) => kinesis_record(index, record, delivery),
             Reader::DynamoDb(delivery) => dynamodb_record(index, record, delivery),
             Reader::Sns => sns_record(index, record),
-            Reader::Pipe => match pipes::reader_for(detect::named_in_value(&record)) {
-                Some(reader) => reader.read_value(index, record),
-                None => pipes::other_element(index, record),
-            },
+            Reader::Pipe => {
+                return match pipes::reader_for(named) {
+                    Some(reader) => reader.read_value(index, record),
+                    None => pipes::other_element(index, record),
+                };
+            }
+        };
+        if let (Some(named), Some(expected)) = (named, self.names())
+            && named != expected
+        {
+            let field = if self == Reader::Sns {
+                "EventSource"
+            } else {
+                "eventSource"
+            };
+            read.document = Err(self.unreadable(format!("{field} is {}", named.text())));
         }
+        read
     }
 
-    /// Reads a record from its text. Fast path: only the fields the source reads become JSON
-    /// values; the rest is skipped without being allocated. Anything that is not an object
-    /// takes the general path and its error.
+    /// Reads a record from its text, in one pass. Fast path: only the fields the source reads
+    /// become JSON values; the rest is skipped without being allocated. Anything that is not an
+    /// object takes the general path and its error; a pipe's element that is no source's record
+    /// is read again, whole.
     fn read_text(self, index: usize, text: &str) -> Record {
-        let reader = match self {
-            Reader::Pipe => pipes::reader_for(detect::named(text)).unwrap_or(Reader::Pipe),
-            reader => reader,
-        };
-        if let Some(Ok(fields)) = reader.used_fields().map(|used| used_fields(text, used)) {
-            return reader.read_value(index, Value::Object(fields));
+        if let Ok(fields) = used_fields(text, self.used_fields()) {
+            let fields = Value::Object(fields);
+            let reader = match self {
+                Reader::Pipe => pipes::reader_for(detect::named_in_value(&fields)),
+                reader => Some(reader),
+            };
+            if let Some(reader) = reader {
+                return reader.read_value(index, fields);
+            }
         }
         match serde_json::from_str::<Value>(text) {
-            Ok(record) => reader.read_value(index, record),
+            Ok(record) => self.read_value(index, record),
             // The runtime already read this text as JSON; only a nesting deeper than
             // serde_json's limit can fail here.
             Err(e) => Record {
                 index,
                 id: String::new(),
                 key: None,
-                document: Err(reader.unreadable(e.to_string())),
+                document: Err(self.unreadable(e.to_string())),
             },
         }
     }

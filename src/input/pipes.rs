@@ -12,6 +12,32 @@ use super::body::{is_envelope, wrap_detail};
 use super::detect::Named;
 use super::{Reader, Record};
 
+/// What an element is read for in one pass over its text: the fields every source a pipe can
+/// carry reads, and the source it names. An element that turns out to be no source's record is
+/// read again, whole.
+pub(super) const USED_FIELDS: &[&str] = &[
+    "eventSource",
+    "EventSource",
+    // SQS
+    "messageId",
+    "attributes",
+    "body",
+    "messageAttributes",
+    // Kinesis (Lambda's and a pipe's shape)
+    "kinesis",
+    "eventID",
+    "eventSourceARN",
+    "partitionKey",
+    "sequenceNumber",
+    "data",
+    "approximateArrivalTimestamp",
+    // DynamoDB
+    "eventName",
+    "awsRegion",
+    "dynamodb",
+    "userIdentity",
+];
+
 /// How an element is read, from the source it names.
 pub(super) fn reader_for(named: Option<Named>) -> Option<Reader> {
     match named? {

@@ -11,8 +11,10 @@ use super::fields::string_field;
 use super::{InputError, Record, arn};
 use crate::json::kind;
 
-/// The keys of an SNS record that [`sns_record`] reads.
-pub(super) const USED_FIELDS: &[&str] = &["Sns", "EventSubscriptionArn"];
+/// The keys of an SNS record that [`sns_record`] reads, and the source it names (checked by the
+/// reader).
+pub(super) const USED_FIELDS: &[&str] =
+    &["Sns", "EventSubscriptionArn", "eventSource", "EventSource"];
 
 /// One SNS record → a [`Record`]. Never fails the invocation: whatever is wrong stays in this
 /// record, which then fails (a Lambda error: SNS's retries and the on-failure destination take

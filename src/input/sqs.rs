@@ -9,8 +9,16 @@ use super::{InputError, Record};
 use crate::json::kind;
 use crate::ordering::OrderingKey;
 
-/// The keys of an SQS record that [`sqs_record`] reads.
-pub(super) const USED_FIELDS: &[&str] = &["messageId", "attributes", "body", "messageAttributes"];
+/// The keys of an SQS record that [`sqs_record`] reads, and the source it names (checked by the
+/// reader).
+pub(super) const USED_FIELDS: &[&str] = &[
+    "messageId",
+    "attributes",
+    "body",
+    "messageAttributes",
+    "eventSource",
+    "EventSource",
+];
 
 /// One SQS record → a [`Record`]. Never fails the batch: whatever is wrong stays in this record.
 ///

@@ -497,3 +497,40 @@ fn an_sns_notification_is_one_record_named_by_its_message_id() {
     assert_eq!(document["detail"], "hello");
     assert_eq!(document["sns"]["topicName"], "topic");
 }
+
+#[test]
+fn a_later_record_of_another_service_fails_alone_keeping_its_id() {
+    let invocation = parse_invocation(json!({"Records": [
+        sqs_record_json("m-1", json!("{}")),
+        {"eventSource": "aws:s3", "messageId": "m-2", "body": "{}"},
+        {"eventSource": "aws:kinesis", "messageId": "m-3", "body": "{}"},
+        sqs_record_json("m-4", json!("{}")),
+    ]}))
+    .unwrap();
+    assert_eq!(invocation.source, Source::Sqs);
+    let summary: Vec<(&str, Option<String>)> = invocation
+        .records
+        .iter()
+        .map(|r| {
+            (
+                r.id.as_str(),
+                r.document.as_ref().err().map(ToString::to_string),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("m-1", None),
+            (
+                "m-2",
+                Some("record is not an sqs message: eventSource is aws:s3".into())
+            ),
+            (
+                "m-3",
+                Some("record is not an sqs message: eventSource is aws:kinesis".into())
+            ),
+            ("m-4", None),
+        ]
+    );
+}

@@ -25,7 +25,8 @@ use super::{Delivery, InputError, Record, arn};
 use crate::json::kind;
 use crate::ordering::OrderingKey;
 
-/// The keys of a DynamoDB stream record that [`dynamodb_record`] reads.
+/// The keys of a DynamoDB stream record that [`dynamodb_record`] reads, and the source it names
+/// (checked by the reader).
 pub(super) const USED_FIELDS: &[&str] = &[
     "eventID",
     "eventName",
@@ -33,6 +34,8 @@ pub(super) const USED_FIELDS: &[&str] = &[
     "awsRegion",
     "dynamodb",
     "userIdentity",
+    "eventSource",
+    "EventSource",
 ];
 
 /// One DynamoDB stream record → a [`Record`]. Never fails the batch: whatever is wrong stays
