@@ -24,6 +24,10 @@ use reqwest::header::HeaderValue;
 #[path = "support/cpu_time.rs"]
 mod cpu_time;
 
+// The bridge's allocator, so that the floor is the same stack.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 type Error = Box<dyn std::error::Error + Send + Sync>;
 
 #[derive(Parser, Debug)]
