@@ -1,6 +1,7 @@
 //! End-to-end load run: the real Lambda handler (`appsync_bridge::handler::handle`, configured
-//! through an injected lookup as in Lambda) publishing SQS batches of price ticks to
-//! `appsync-local` on loopback, with added server latency standing in for the network to AppSync.
+//! through an injected lookup as in Lambda) publishing batches of price ticks (SQS, or with
+//! `--source kinesis,dynamodb` the stream sources, ordered per symbol) to `appsync-local` on
+//! loopback, with added server latency standing in for the network to AppSync.
 //!
 //! ```text
 //! cargo run --release --example load -- --records 10000 --concurrency 16 --latency-ms 20
@@ -24,6 +25,12 @@
 //! per channel: at least 40 × latency whatever the concurrency), so the default is 500 symbols,
 //! i.e. 4 requests per channel for a 10,000-record batch, and each row also shows
 //! `ordering bound = max(ceil(requests / concurrency), longest channel chain) × latency`.
+//!
+//! With `--source kinesis` the same ticks come as a Kinesis batch (base64 data, the symbol as the
+//! partition key, routed by `stream-prices`), with `--source dynamodb` as DynamoDB stream records
+//! (one item per symbol, routed by `order-row-changes`): every record is ordered by its key, and a
+//! key's requests are sent one after another, as a channel's are. A key is a channel here, so the
+//! requests and both bounds are the same as for SQS.
 //!
 //! # What is measured
 //!
@@ -69,9 +76,14 @@ struct Args {
     /// Latency the server adds to every publish request, in ms (comma-separated for a grid).
     #[arg(long = "latency-ms", value_delimiter = ',', default_value = "20")]
     latency_ms: Vec<u64>,
-    /// Distinct symbols, i.e. channels, in a batch.
+    /// Distinct symbols, i.e. channels, in a batch (for the streams also the ordering keys:
+    /// partition keys, items).
     #[arg(long, default_value_t = 500)]
     symbols: usize,
+    /// Where the batch comes from (comma-separated for a grid): `sqs` (unordered), `kinesis`
+    /// (ordered per partition key), `dynamodb` (ordered per item).
+    #[arg(long, value_delimiter = ',', default_value = "sqs")]
+    source: Vec<support::Source>,
     /// Measured invocations per cell (after one warm-up).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
@@ -223,12 +235,10 @@ fn cpu_s(path: &str) -> f64 {
 /// `getconf CLK_TCK`: 100 on every Linux Lambda and development machine.
 const CLOCK_TICKS_PER_S: f64 = 100.0;
 
-/// An SQS batch of `records` raw JSON price ticks over `symbols` symbols, round-robin, as the
+/// A batch of `records` price ticks over `symbols` symbols, round-robin, from `source`, as the
 /// bytes Lambda delivers.
-fn batch(records: usize, symbols: usize) -> Vec<u8> {
-    let records: Vec<Value> = (0..records)
-        .map(|i| support::price_tick_record(i, symbols, 0))
-        .collect();
+fn batch(records: usize, symbols: usize, source: support::Source) -> Vec<u8> {
+    let records: Vec<Value> = (0..records).map(|i| source.record(i, symbols, 0)).collect();
     json!({ "Records": records }).to_string().into_bytes()
 }
 
@@ -295,7 +305,8 @@ async fn main() -> Result<(), Error> {
     };
 
     println!(
-        "{:>7} {:>5} {:>4} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>9}",
+        "{:>8} {:>7} {:>5} {:>4} {:>6} {:>9} {:>10} {:>9} {:>8} {:>8} {:>9} {:>9} {:>6} {:>9}",
+        "source",
         "records",
         "conc",
         "lat",
@@ -337,8 +348,12 @@ async fn main() -> Result<(), Error> {
                 MetricsSink::Memory(kept.clone())
             };
             let app = App::new(Config::from_lookup(&lookup)?).with_metrics(sink);
-            for &records in &args.records {
-                let payload = batch(records, args.symbols);
+            for (&records, &source) in args
+                .records
+                .iter()
+                .flat_map(|r| args.source.iter().map(move |s| (r, s)))
+            {
+                let payload = batch(records, args.symbols, source);
                 invoke(&app, &payload).await?;
                 local.take_timings();
                 let mut walls = Vec::new();
@@ -370,11 +385,13 @@ async fn main() -> Result<(), Error> {
                 let requests_per_s = requests_seen / (wall_ms / 1000.0);
                 let (p50, p99) = (percentile(&timings, 50.0), percentile(&timings, 99.0));
                 println!(
-                    "{records:>7} {concurrency:>5} {latency_ms:>4} {requests:>6} {wall_ms:>9.1} {events_per_s:>10.0} {requests_per_s:>9.0} {p50:>8.2} {p99:>8.2} {ideal_ms:>9.0} {ordering_ms:>9.0} {:>6} {cpu_us_per_event:>9.1}",
+                    "{:>8} {records:>7} {concurrency:>5} {latency_ms:>4} {requests:>6} {wall_ms:>9.1} {events_per_s:>10.0} {requests_per_s:>9.0} {p50:>8.2} {p99:>8.2} {ideal_ms:>9.0} {ordering_ms:>9.0} {:>6} {cpu_us_per_event:>9.1}",
+                    source.name(),
                     ratio.map_or("-".to_string(), |r| format!("{r:.2}"))
                 );
                 let line = json!({
                     "bench": "load",
+                    "source": source.name(),
                     "records": records,
                     "symbols": args.symbols,
                     "concurrency": concurrency,

@@ -9,8 +9,11 @@
 //! `--local` starts `appsync-local` in-process and points the bridge at it (API key auth, the
 //! sample `rules.yaml`). `--sqs-batch BYTES` generates an SQS batch of `--sqs-records` raw JSON
 //! price ticks padded to about that many bytes in all (Lambda's synchronous payload limit is
-//! 6 MB; SQS batches hold at most 10,000 records). Prints one JSON line per run, then a summary
-//! line (`"summary": true`) with the median init time and the largest peak RSS per event.
+//! 6 MB; SQS batches hold at most 10,000 records); `--kinesis-batch BYTES` and
+//! `--dynamodb-batch BYTES` do the same for a Kinesis batch (the ticks as base64 data) and a
+//! DynamoDB Streams batch (the ticks as attribute values), of `--stream-records` each. Prints one
+//! JSON line per run, then a summary line (`"summary": true`) with the median init time and the
+//! largest peak RSS per event.
 //!
 //! The binary's stdout and stderr are discarded; `--verbose` passes them through.
 
@@ -49,6 +52,18 @@ struct Args {
     /// value repeats; default 10,000).
     #[arg(long)]
     sqs_records: Vec<usize>,
+    /// Generate a Kinesis batch of price ticks of about this many bytes and invoke it
+    /// (repeatable, after the SQS batches).
+    #[arg(long)]
+    kinesis_batch: Vec<usize>,
+    /// Generate a DynamoDB Streams batch of price rows of about this many bytes and invoke it
+    /// (repeatable, after the Kinesis batches).
+    #[arg(long)]
+    dynamodb_batch: Vec<usize>,
+    /// Records in each generated Kinesis or DynamoDB batch (a stream batch holds at most
+    /// 10,000).
+    #[arg(long, default_value_t = 10_000)]
+    stream_records: usize,
     /// Extra environment for the binary, `KEY=VALUE`.
     #[arg(long = "env")]
     envs: Vec<String>,
@@ -65,15 +80,16 @@ fn peak_rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// An SQS batch of `records` raw JSON price ticks (50 symbols) with a `kind` message attribute,
-/// each body padded so that the whole batch is about `bytes` long.
-fn sqs_batch(bytes: usize, records: usize) -> String {
-    let record = |i: usize, padding: usize| support::price_tick_record(i, 50, padding).to_string();
+/// A batch of `records` price ticks (50 symbols) from `source`, each record padded so that the
+/// whole batch is about `bytes` long.
+fn sized_batch(source: support::Source, bytes: usize, records: usize) -> String {
+    let record = |i: usize, padding: usize| source.record(i, 50, padding).to_string();
     let records = records.max(1);
-    let unpadded = record(records - 1, 0).len() + 1;
-    // The `padding` key itself costs bytes: measure it with one character of padding.
-    let key = record(records - 1, 1).len() + 1 - unpadded - 1;
-    let padding = (bytes / records).saturating_sub(unpadded + key).max(1);
+    // A record's size grows linearly with its padding (by 4/3 of it in base64 Kinesis data):
+    // measure the size with one and with 1,001 characters, then solve for the target.
+    let one = record(records - 1, 1).len() + 1;
+    let per_char = (record(records - 1, 1_001).len() + 1 - one) as f64 / 1_000.0;
+    let padding = (((bytes / records) as f64 - one as f64) / per_char).max(0.0) as usize + 1;
     let records: Vec<String> = (0..records).map(|i| record(i, padding)).collect();
     format!("{{\"Records\":[{}]}}", records.join(","))
 }
@@ -100,8 +116,20 @@ async fn main() -> Result<(), Error> {
             .unwrap_or(10_000);
         events.push((
             format!("generated sqs batch, {records} records"),
-            Bytes::from(sqs_batch(bytes, records)),
+            Bytes::from(sized_batch(support::Source::Sqs, bytes, records)),
         ));
+    }
+    for (source, sizes) in [
+        (support::Source::Kinesis, &args.kinesis_batch),
+        (support::Source::Dynamodb, &args.dynamodb_batch),
+    ] {
+        for &bytes in sizes {
+            let records = args.stream_records;
+            events.push((
+                format!("generated {} batch, {records} records", source.name()),
+                Bytes::from(sized_batch(source, bytes, records)),
+            ));
+        }
     }
 
     let local = if args.local {

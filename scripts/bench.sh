@@ -6,7 +6,8 @@
 #
 # 1. Criterion micro benches (routing, input parsing, publish path, patterns), short warm-up and
 #    measurement times;
-# 2. the end-to-end load grid (examples/load.rs): batch size x concurrency x added latency;
+# 2. the end-to-end load grid (examples/load.rs): batch size x concurrency x added latency, and
+#    10,000-record Kinesis and DynamoDB Streams batches (ordered per key) at 20 ms;
 # 3. init time and peak RSS under a Lambda Runtime API stub (examples/runtime_stub.rs), for the
 #    release bridge and a bare lambda_runtime hello-world built with the same profile;
 # then writes docs/benchmarks/results.json and docs/benchmarks/throughput.png.
@@ -63,6 +64,10 @@ note "load grid: records $records x concurrency $concurrency x latency 0,20 ms"
 target/release/examples/load --records "$records" --concurrency "$concurrency" \
     --latency-ms 0,20 --repeat "$repeat" --json "$raw/load.jsonl" | tee "$raw/load.txt"
 
+note "load: 10,000-record stream batches (Kinesis, DynamoDB), ordered per key, x concurrency $concurrency at 20 ms"
+target/release/examples/load --records 10000 --source kinesis,dynamodb --concurrency "$concurrency" \
+    --latency-ms 20 --repeat "$repeat" --json "$raw/load.jsonl" | tee -a "$raw/load.txt"
+
 note "init: hello-world vs appsync-bridge (interleaved rounds of fresh processes)"
 # Rounds alternate the two binaries so that other load on the machine hits both alike.
 for _ in $(seq "$rounds"); do
@@ -116,6 +121,10 @@ target/release/examples/runtime_stub --bin target/release/appsync-bridge --local
     --sqs-batch 6000000 --sqs-records 10000 >"$raw/rss-large.jsonl"
 target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs 3 \
     --sqs-batch 6000000 --sqs-records 8000 >"$raw/rss-6mb.jsonl"
+target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs 3 \
+    --kinesis-batch 6000000 --stream-records 10000 >"$raw/rss-6mb-kinesis.jsonl"
+target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs 3 \
+    --dynamodb-batch 6000000 --stream-records 10000 >"$raw/rss-6mb-dynamodb.jsonl"
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw/machine.txt"
 
@@ -182,7 +191,11 @@ def rss(name):
             "budget_kib": round(budget_kib), "ok": p["peak_rss_kib"] <= budget_kib}
 
 load = lines("load.jsonl")
-big = [l for l in load if l["records"] == 10000 and l["latency_ms"] == 20]
+big = [l for l in load if l["records"] == 10000 and l["latency_ms"] == 20 and l.get("source", "sqs") == "sqs"]
+streams = [l for l in load if l["records"] == 10000 and l["latency_ms"] == 20 and l.get("source", "sqs") != "sqs"]
+record_sqs = estimate("record", "sqs record, same content and size, read and routed")
+record_sqs_padded = estimate("record", "sqs record, same size, one state and padding, read and routed")
+record_ddb = estimate("record", "dynamodb record, new and old image, read and routed")
 
 results = {
     "machine": machine,
@@ -196,8 +209,16 @@ results = {
                                  "ratio_of_minimums": bridge["init_ms_min"] / hello["init_ms_min"] if hello_runs and bridge_runs else None,
                                  "instructions": instructions},
         "load_10000_at_20ms_ratio_to_ideal": {"value": {str(l["concurrency"]): l["ratio_to_ideal"] for l in big}, "target": "<= 1.2"},
+        "load_10000_stream_at_20ms_ratio_to_ideal": {"value": {f'{l["source"]} {l["concurrency"]}': l["ratio_to_ideal"] for l in streams}, "target": "<= 1.2"},
+        "dynamodb_record_routing_ratio_to_sqs": {"value": record_ddb / record_sqs if record_ddb and record_sqs else None, "target": "<= 1.5",
+                                                  "ratio_to_padded_sqs": record_ddb / record_sqs_padded if record_ddb and record_sqs_padded else None,
+                                                  "sqs_same_content_us_per_record": record_sqs and record_sqs / 1e6,
+                                                  "sqs_padded_us_per_record": record_sqs_padded and record_sqs_padded / 1e6,
+                                                  "dynamodb_us_per_record": record_ddb and record_ddb / 1e6},
         "rss_small": rss("rss-small.jsonl"),
         "rss_6mb": rss("rss-6mb.jsonl"),
+        "rss_6mb_kinesis": rss("rss-6mb-kinesis.jsonl"),
+        "rss_6mb_dynamodb": rss("rss-6mb-dynamodb.jsonl"),
         "rss_10000_records": rss("rss-large.jsonl"),
     },
     "criterion_ns": {
@@ -229,7 +250,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
 out = pathlib.Path(sys.argv[1])
-load = json.loads((out / "results.json").read_text())["load"]
+load = [l for l in json.loads((out / "results.json").read_text())["load"] if l.get("source", "sqs") == "sqs"]
 latencies = sorted({l["latency_ms"] for l in load})
 concs = sorted({l["concurrency"] for l in load})
 fig, axes = plt.subplots(2, len(latencies), figsize=(6 * len(latencies), 8), squeeze=False)

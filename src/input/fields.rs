@@ -3,7 +3,9 @@
 //! is kept); every other field is skipped without being allocated (receipt handles, md5s,
 //! signatures, ...).
 
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::json::kind;
@@ -27,25 +29,45 @@ pub(super) fn used_fields(
     text: &str,
     keys: &'static [&'static str],
 ) -> Result<Map<String, Value>, serde_json::Error> {
+    used_fields_with(text, keys, None::<(&str, PhantomData<IgnoredAny>)>).map(|(fields, _)| fields)
+}
+
+/// [`used_fields`], and the field named by `special` (when present) read with its own seed
+/// instead, in the same pass: a DynamoDB record's `dynamodb` object, whose attribute values are
+/// unmarshalled as they are read. The last of repeated keys wins.
+pub(super) fn used_fields_with<'a, S>(
+    text: &'a str,
+    keys: &'static [&'static str],
+    special: Option<(&'static str, S)>,
+) -> Result<WithSpecial<S::Value>, serde_json::Error>
+where
+    S: DeserializeSeed<'a> + Copy,
+{
     let mut deserializer = serde_json::Deserializer::from_str(text);
-    let fields = UsedFields(keys).deserialize(&mut deserializer)?;
+    let fields = UsedFields { keys, special }.deserialize(&mut deserializer)?;
     deserializer.end()?;
     Ok(fields)
 }
 
-/// A record object read for the keys it names.
-struct UsedFields(&'static [&'static str]);
+/// The used fields, and what the special field's seed read (if it was there).
+pub(super) type WithSpecial<T> = (Map<String, Value>, Option<T>);
 
-impl<'de> DeserializeSeed<'de> for UsedFields {
-    type Value = Map<String, Value>;
+/// A record object read for the keys it names, one of them with its own seed.
+struct UsedFields<S> {
+    keys: &'static [&'static str],
+    special: Option<(&'static str, S)>,
+}
+
+impl<'de, S: DeserializeSeed<'de> + Copy> DeserializeSeed<'de> for UsedFields<S> {
+    type Value = WithSpecial<S::Value>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for UsedFields {
-    type Value = Map<String, Value>;
+impl<'de, S: DeserializeSeed<'de> + Copy> Visitor<'de> for UsedFields<S> {
+    type Value = WithSpecial<S::Value>;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a record object")
@@ -53,17 +75,21 @@ impl<'de> Visitor<'de> for UsedFields {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut used = Map::new();
-        while let Some(key) = map.next_key_seed(UsedKey(self.0))? {
-            match key {
-                Some(key) => {
+        let mut special = None;
+        while let Some(key) = map.next_key_seed(UsedKey(self.keys))? {
+            match (key, self.special) {
+                (Some(key), Some((name, seed))) if key == name => {
+                    special = Some(map.next_value_seed(seed)?);
+                }
+                (Some(key), _) => {
                     used.insert(key.to_owned(), map.next_value::<Value>()?);
                 }
-                None => {
-                    map.next_value::<de::IgnoredAny>()?;
+                (None, _) => {
+                    map.next_value::<IgnoredAny>()?;
                 }
             }
         }
-        Ok(used)
+        Ok((used, special))
     }
 }
 
@@ -101,6 +127,15 @@ mod tests {
         let text = r#"{"a": 1, "b": {"deep": [1]}, "a": null, "\u0063": "x", "d": 4}"#;
         let fields = used_fields(text, &["a", "c"]).unwrap();
         assert_eq!(Value::Object(fields), json!({"a": null, "c": "x"}));
+    }
+
+    #[test]
+    fn the_special_field_is_read_with_its_seed_and_the_last_one_wins() {
+        let text = r#"{"a": 1, "d": {"x": [1, 2]}, "b": 2, "d": {"y": 3}}"#;
+        let (fields, special) =
+            used_fields_with(text, &["a", "d"], Some(("d", PhantomData::<Value>))).unwrap();
+        assert_eq!(Value::Object(fields), json!({"a": 1}));
+        assert_eq!(special, Some(json!({"y": 3})));
     }
 
     #[test]

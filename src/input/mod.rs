@@ -28,8 +28,8 @@ use serde_json::value::RawValue;
 use crate::json::kind;
 use crate::ordering::OrderingKey;
 use detect::Named;
-use dynamodb::dynamodb_record;
-use fields::used_fields;
+use dynamodb::{Stream, StreamSeed, dynamodb_record};
+use fields::{used_fields, used_fields_with};
 use kinesis::kinesis_record;
 pub use payload::Payload;
 use payload::Shape;
@@ -191,18 +191,29 @@ impl Reader {
         }
     }
 
-    /// Reads a record held as a `Value` (whole, or the fields [`Reader::used_fields`] names). A
-    /// record that names another service than its batch's fails alone, keeping its identity.
+    /// Reads a record held whole as a `Value`.
     fn read_value(self, index: usize, record: Value) -> Record {
+        self.read_fields(index, record, None)
+    }
+
+    /// Reads a record from its fields (whole, or those [`Reader::used_fields`] names, with a
+    /// DynamoDB record's `dynamodb` object already read into `stream`). A record that names
+    /// another service than its batch's fails alone, keeping its identity.
+    fn read_fields(
+        self,
+        index: usize,
+        record: Value,
+        stream: Option<Result<Stream, String>>,
+    ) -> Record {
         let named = detect::named_in_value(&record);
         let mut read = match self {
             Reader::Sqs => sqs_record(index, record),
             Reader::Kinesis(delivery) => kinesis_record(index, record, delivery),
-            Reader::DynamoDb(delivery) => dynamodb_record(index, record, delivery),
+            Reader::DynamoDb(delivery) => dynamodb_record(index, record, stream, delivery),
             Reader::Sns => sns_record(index, record),
             Reader::Pipe => {
                 return match pipes::reader_for(named) {
-                    Some(reader) => reader.read_value(index, record),
+                    Some(reader) => reader.read_fields(index, record, stream),
                     None => pipes::other_element(index, record),
                 };
             }
@@ -221,18 +232,26 @@ impl Reader {
     }
 
     /// Reads a record from its text, in one pass. Fast path: only the fields the source reads
-    /// become JSON values; the rest is skipped without being allocated. Anything that is not an
+    /// become JSON values; the rest is skipped without being allocated (a DynamoDB record's
+    /// `dynamodb` object is unmarshalled straight from its text). Anything that is not an
     /// object takes the general path and its error; a pipe's element that is no source's record
     /// is read again, whole.
     fn read_text(self, index: usize, text: &str) -> Record {
-        if let Ok(fields) = used_fields(text, self.used_fields()) {
+        let read = match self {
+            Reader::DynamoDb(_) | Reader::Pipe => {
+                let stream = Some((dynamodb::STREAM_FIELD, StreamSeed));
+                used_fields_with(text, self.used_fields(), stream)
+            }
+            reader => used_fields(text, reader.used_fields()).map(|fields| (fields, None)),
+        };
+        if let Ok((fields, stream)) = read {
             let fields = Value::Object(fields);
             let reader = match self {
                 Reader::Pipe => pipes::reader_for(detect::named_in_value(&fields)),
                 reader => Some(reader),
             };
             if let Some(reader) = reader {
-                return reader.read_value(index, fields);
+                return reader.read_fields(index, fields, stream);
             }
         }
         match serde_json::from_str::<Value>(text) {

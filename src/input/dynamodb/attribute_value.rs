@@ -1,13 +1,23 @@
 //! DynamoDB's attribute-value JSON (`{"S": "x"}`, `{"M": {...}}`) → plain JSON, as rules and
 //! templates read it: `S` a string, `N` a number or its text ([`number`]), `BOOL`, `NULL`, `M`
 //! an object, `L` an array, the sets `SS`/`NS`/`BS` arrays (in the order the stream gives them),
-//! `B` and `BS` elements the base64 text as delivered. Values are moved, not copied. Checked
-//! against boto3's `TypeDeserializer` (`tests/fixtures/dynamodb/`).
+//! `B` and `BS` elements the base64 text as delivered. Checked against boto3's
+//! `TypeDeserializer` (`tests/fixtures/dynamodb/`).
+//!
+//! The conversion happens while the JSON is read ([`ItemSeed`]), from a record's text or from a
+//! `Value`: the attribute-value wrappers (`{"S": …}`) are never built as JSON objects, which
+//! would cost a map per attribute. A value that is not an attribute value does not stop the
+//! reading: the item's result is the problem, named by where it is (`NewImage.items.0.price`),
+//! and the rest of the JSON is still read through. Repeated keys behave as in a
+//! `serde_json::Value`: the last one wins.
 
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::number::number;
-use crate::json::kind;
 
 /// Why an attribute value could not be read, and where (`NewImage.items.0.price`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,35 +28,27 @@ pub(super) struct Unreadable {
     pub(super) problem: String,
 }
 
-impl std::fmt::Display for Unreadable {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}: {}", self.path, self.problem)
     }
 }
 
-/// An item (`Keys`, `NewImage`, `OldImage`: a map of attribute values) → a JSON object.
-/// `root` names the map in errors.
+/// An item (`Keys`, `NewImage`, `OldImage`: a map of attribute values) held as a `Value` → a
+/// JSON object. `root` names the map in errors.
+#[cfg(test)]
 pub(super) fn unmarshal_item(item: Value, root: &str) -> Result<Map<String, Value>, Unreadable> {
-    let result = match item {
-        Value::Object(map) => unmarshal_map(map),
-        other => Err(Problem::new(format!("is {}, not a map", kind(&other)))),
-    };
-    result.map_err(|problem| {
-        let mut path = root.to_owned();
-        for part in problem.reversed_path.iter().rev() {
-            path.push('.');
-            path.push_str(part);
-        }
-        Unreadable {
-            path,
-            problem: problem.text,
-        }
-    })
+    match ItemSeed.deserialize(item) {
+        Ok(item) => item.map_err(|p| p.under(root)),
+        // A `Value` always deserializes; kept for the signature's sake.
+        Err(e) => Err(Problem::new(e.to_string()).under(root)),
+    }
 }
 
 /// What is wrong, with the path to it built on the way out (innermost part first), so reading
 /// a good item allocates nothing for paths.
-struct Problem {
+#[derive(Debug)]
+pub(super) struct Problem {
     reversed_path: Vec<String>,
     text: String,
 }
@@ -63,76 +65,412 @@ impl Problem {
         self.reversed_path.push(part.to_string());
         self
     }
-}
 
-fn unmarshal_map(map: Map<String, Value>) -> Result<Map<String, Value>, Problem> {
-    let mut out = Map::new();
-    for (name, value) in map {
-        match unmarshal(value) {
-            Ok(plain) => {
-                out.insert(name, plain);
-            }
-            Err(problem) => return Err(problem.at(name)),
+    /// The problem named from `root` (`dynamodb.NewImage`).
+    pub(super) fn under(self, root: &str) -> Unreadable {
+        let mut path = root.to_owned();
+        for part in self.reversed_path.iter().rev() {
+            path.push('.');
+            path.push_str(part);
+        }
+        Unreadable {
+            path,
+            problem: self.text,
         }
     }
-    Ok(out)
 }
 
-/// One attribute value → plain JSON.
-fn unmarshal(value: Value) -> Result<Value, Problem> {
-    let Value::Object(map) = value else {
-        return Err(Problem::new(format!(
-            "is {}, not an attribute value",
-            kind(&value)
-        )));
+/// The visits of the kinds of JSON value a visitor does not want: each is read through (an array
+/// or an object entirely) and answered with `self.wrong(<kind>)`, the problem.
+macro_rules! wrong_bool {
+    () => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok(self.wrong("a boolean"))
+        }
     };
-    let keys = map.len();
-    let mut entries = map.into_iter();
-    let (Some((tag, inner)), 1) = (entries.next(), keys) else {
-        return Err(Problem::new(format!(
-            "an attribute value has one type key, not {keys}"
-        )));
+}
+macro_rules! wrong_number {
+    () => {
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok(self.wrong("a number"))
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok(self.wrong("a number"))
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok(self.wrong("a number"))
+        }
     };
-    let wrong = |inner: &Value, wanted: &str| {
-        Problem::new(format!("{tag} is {}, not {wanted}", kind(inner)))
+}
+macro_rules! wrong_str {
+    () => {
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok(self.wrong("a string"))
+        }
     };
-    match (tag.as_str(), inner) {
-        ("S" | "B", Value::String(s)) => Ok(Value::String(s)),
-        ("N", Value::String(n)) => number(&n).map_err(Problem::new),
-        ("BOOL", Value::Bool(b)) => Ok(Value::Bool(b)),
-        ("NULL", Value::Bool(_)) => Ok(Value::Null),
-        ("M", Value::Object(m)) => unmarshal_map(m).map(Value::Object),
-        ("L", Value::Array(list)) => list
-            .into_iter()
-            .enumerate()
-            .map(|(i, element)| unmarshal(element).map_err(|p| p.at(i)))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        ("SS" | "BS", Value::Array(set)) => match set.iter().position(|e| !e.is_string()) {
-            Some(i) => Err(wrong(&set[i], "a string").at(i)),
-            None => Ok(Value::Array(set)),
-        },
-        ("NS", Value::Array(set)) => set
-            .into_iter()
-            .enumerate()
-            .map(|(i, element)| {
-                match element {
-                    Value::String(n) => number(&n).map_err(Problem::new),
-                    other => Err(wrong(&other, "a string")),
-                }
-                .map_err(|p| p.at(i))
-            })
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array),
-        ("S" | "B" | "N", inner) => Err(wrong(&inner, "a string")),
-        ("BOOL" | "NULL", inner) => Err(wrong(&inner, "a boolean")),
-        ("M", inner) => Err(wrong(&inner, "a map")),
-        ("L" | "SS" | "NS" | "BS", inner) => Err(wrong(&inner, "an array")),
-        (other, _) => Err(Problem::new(format!(
-            "{:?} is not an attribute value type (S, N, B, BOOL, NULL, M, L, SS, NS, BS)",
-            &other[..other.floor_char_boundary(20)]
-        ))),
+}
+macro_rules! wrong_unit {
+    () => {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(self.wrong("null"))
+        }
+    };
+}
+macro_rules! wrong_seq {
+    () => {
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(self.wrong("an array"))
+        }
+    };
+}
+macro_rules! wrong_map {
+    () => {
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            Ok(self.wrong("an object"))
+        }
+    };
+}
+
+/// An item: a map of attribute values, read into plain JSON.
+pub(super) struct ItemSeed;
+
+impl<'de> DeserializeSeed<'de> for ItemSeed {
+    type Value = Result<Map<String, Value>, Problem>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(ItemVisitor { prefix: "is" })
     }
+}
+
+/// A map of attribute values where one is wanted: an item (`is an array, not a map`) or the
+/// value of an `M` (`M is an array, not a map`).
+struct ItemVisitor {
+    prefix: &'static str,
+}
+
+impl ItemVisitor {
+    fn wrong(&self, found: &str) -> Result<Map<String, Value>, Problem> {
+        Err(Problem::new(format!("{} {found}, not a map", self.prefix)))
+    }
+}
+
+impl<'de> Visitor<'de> for ItemVisitor {
+    type Value = Result<Map<String, Value>, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a map of attribute values")
+    }
+
+    /// A name repeated keeps its last value (as a `Value` map would); the problem reported is
+    /// the one of the first name, in sorted order, whose value is wrong.
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut item = Map::new();
+        let mut wrong: BTreeMap<String, Problem> = BTreeMap::new();
+        while let Some(name) = map.next_key::<String>()? {
+            match map.next_value_seed(AttributeSeed)? {
+                Ok(value) => {
+                    wrong.remove(&name);
+                    item.insert(name, value);
+                }
+                Err(problem) => {
+                    item.remove(&name);
+                    wrong.insert(name, problem);
+                }
+            }
+        }
+        Ok(match wrong.into_iter().next() {
+            Some((name, problem)) => Err(problem.at(name)),
+            None => Ok(item),
+        })
+    }
+
+    wrong_bool!();
+    wrong_number!();
+    wrong_str!();
+    wrong_unit!();
+    wrong_seq!();
+}
+
+/// One attribute value (`{"<type>": <value>}`) → plain JSON.
+struct AttributeSeed;
+
+impl<'de> DeserializeSeed<'de> for AttributeSeed {
+    type Value = Result<Value, Problem>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl AttributeSeed {
+    fn wrong(&self, found: &str) -> Result<Value, Problem> {
+        Err(Problem::new(format!("is {found}, not an attribute value")))
+    }
+}
+
+impl<'de> Visitor<'de> for AttributeSeed {
+    type Value = Result<Value, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an attribute value")
+    }
+
+    /// The one type key and its value. A repeated type key keeps its last value; more than one
+    /// distinct key is a problem (their values are still read through).
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let Some(tag) = map.next_key::<Tag>()? else {
+            return Ok(Err(Problem::new(
+                "an attribute value has one type key, not 0",
+            )));
+        };
+        let mut value = map.next_value_seed(TypedSeed(&tag))?;
+        let mut others: Vec<Tag> = Vec::new();
+        while let Some(key) = map.next_key::<Tag>()? {
+            if key == tag {
+                value = map.next_value_seed(TypedSeed(&tag))?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+                if !others.contains(&key) {
+                    others.push(key);
+                }
+            }
+        }
+        if others.is_empty() {
+            return Ok(value);
+        }
+        Ok(Err(Problem::new(format!(
+            "an attribute value has one type key, not {}",
+            others.len() + 1
+        ))))
+    }
+
+    wrong_bool!();
+    wrong_number!();
+    wrong_str!();
+    wrong_unit!();
+    wrong_seq!();
+}
+
+/// An attribute value's type key, read without allocating it (the types are known words).
+#[derive(Debug, PartialEq, Eq)]
+enum Tag {
+    Known(&'static str),
+    Other(String),
+}
+
+impl<'de> de::Deserialize<'de> for Tag {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TagVisitor;
+        impl Visitor<'_> for TagVisitor {
+            type Value = Tag;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an attribute value type")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Tag, E> {
+                Ok(Tag::Known(match v {
+                    "S" => "S",
+                    "N" => "N",
+                    "M" => "M",
+                    "L" => "L",
+                    "B" => "B",
+                    "BOOL" => "BOOL",
+                    "NULL" => "NULL",
+                    "SS" => "SS",
+                    "NS" => "NS",
+                    "BS" => "BS",
+                    other => return Ok(Tag::Other(other.to_owned())),
+                }))
+            }
+        }
+        deserializer.deserialize_str(TagVisitor)
+    }
+}
+
+/// The value of type key `.0` (`S`, `N`, `M`, ...).
+struct TypedSeed<'t>(&'t Tag);
+
+impl<'de> DeserializeSeed<'de> for TypedSeed<'_> {
+    type Value = Result<Value, Problem>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        match self.0 {
+            Tag::Known(tag @ ("S" | "B" | "N" | "BOOL" | "NULL")) => {
+                deserializer.deserialize_any(Scalar { tag })
+            }
+            Tag::Known("M") => deserializer
+                .deserialize_any(ItemVisitor { prefix: "M is" })
+                .map(|item| item.map(Value::Object)),
+            Tag::Known(tag) => deserializer.deserialize_any(List { tag }),
+            Tag::Other(other) => {
+                <IgnoredAny as de::Deserialize>::deserialize(deserializer)?;
+                Ok(Err(Problem::new(format!(
+                    "{:?} is not an attribute value type (S, N, B, BOOL, NULL, M, L, SS, NS, BS)",
+                    &other[..other.floor_char_boundary(20)]
+                ))))
+            }
+        }
+    }
+}
+
+/// `S`, `B`, `N` (a string) and `BOOL`, `NULL` (a boolean).
+struct Scalar<'t> {
+    tag: &'t str,
+}
+
+impl Scalar<'_> {
+    fn wrong(&self, found: &str) -> Result<Value, Problem> {
+        let wanted = match self.tag {
+            "BOOL" | "NULL" => "a boolean",
+            _ => "a string",
+        };
+        Err(Problem::new(format!(
+            "{} is {found}, not {wanted}",
+            self.tag
+        )))
+    }
+}
+
+impl<'de> Visitor<'de> for Scalar<'_> {
+    type Value = Result<Value, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string or a boolean")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(match self.tag {
+            "S" | "B" => Ok(Value::String(v.to_owned())),
+            "N" => number(v).map_err(Problem::new),
+            _ => self.wrong("a string"),
+        })
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(match self.tag {
+            "S" | "B" => Ok(Value::String(v)),
+            "N" => number(&v).map_err(Problem::new),
+            _ => self.wrong("a string"),
+        })
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(match self.tag {
+            "BOOL" => Ok(Value::Bool(v)),
+            "NULL" => Ok(Value::Null),
+            _ => self.wrong("a boolean"),
+        })
+    }
+
+    wrong_number!();
+    wrong_unit!();
+    wrong_seq!();
+    wrong_map!();
+}
+
+/// `L` (attribute values), `SS` and `BS` (strings), `NS` (numbers' texts). Every element is read;
+/// the problem reported is the first element's.
+struct List<'t> {
+    tag: &'t str,
+}
+
+impl List<'_> {
+    fn wrong(&self, found: &str) -> Result<Value, Problem> {
+        Err(Problem::new(format!(
+            "{} is {found}, not an array",
+            self.tag
+        )))
+    }
+}
+
+impl<'de> Visitor<'de> for List<'_> {
+    type Value = Result<Value, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut list = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        let mut first_wrong: Option<Problem> = None;
+        let mut i = 0;
+        loop {
+            let element = if self.tag == "L" {
+                seq.next_element_seed(AttributeSeed)?
+            } else {
+                seq.next_element_seed(SetElement { tag: self.tag })?
+            };
+            match element {
+                None => break,
+                Some(Ok(value)) => list.push(value),
+                Some(Err(problem)) => {
+                    first_wrong.get_or_insert_with(|| problem.at(i));
+                }
+            }
+            i += 1;
+        }
+        Ok(match first_wrong {
+            Some(problem) => Err(problem),
+            None => Ok(Value::Array(list)),
+        })
+    }
+
+    wrong_bool!();
+    wrong_number!();
+    wrong_str!();
+    wrong_unit!();
+    wrong_map!();
+}
+
+/// One element of `SS`, `BS` (a string) or `NS` (a number's text).
+struct SetElement<'t> {
+    tag: &'t str,
+}
+
+impl<'de> DeserializeSeed<'de> for SetElement<'_> {
+    type Value = Result<Value, Problem>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl SetElement<'_> {
+    fn wrong(&self, found: &str) -> Result<Value, Problem> {
+        Err(Problem::new(format!(
+            "{} is {found}, not a string",
+            self.tag
+        )))
+    }
+}
+
+impl<'de> Visitor<'de> for SetElement<'_> {
+    type Value = Result<Value, Problem>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a string")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(match self.tag {
+            "NS" => number(v).map_err(Problem::new),
+            _ => Ok(Value::String(v.to_owned())),
+        })
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+        Ok(match self.tag {
+            "NS" => number(&v).map_err(Problem::new),
+            _ => Ok(Value::String(v)),
+        })
+    }
+
+    wrong_bool!();
+    wrong_number!();
+    wrong_unit!();
+    wrong_seq!();
+    wrong_map!();
 }
 
 #[cfg(test)]
@@ -140,10 +478,20 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The item held as a `Value`, unmarshalled; read from its text instead, it must be the same.
     fn plain(item: Value) -> Result<Value, String> {
-        unmarshal_item(item, "NewImage")
+        let held = unmarshal_item(item.clone(), "NewImage")
             .map(Value::Object)
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string());
+        let text = item.to_string();
+        let mut deserializer = serde_json::Deserializer::from_str(&text);
+        let read = ItemSeed
+            .deserialize(&mut deserializer)
+            .unwrap()
+            .map(Value::Object)
+            .map_err(|p| p.under("NewImage").to_string());
+        assert_eq!(held, read, "{text}");
+        held
     }
 
     #[test]

@@ -10,14 +10,24 @@ use serde_json::{Number, Value};
 /// Largest magnitude below which an integral double converts to `i64` exactly (2^63).
 const I64_LIMIT: f64 = 9_223_372_036_854_775_808.0;
 
+/// Significant digits every decimal of at most this many keeps through a double and back
+/// (`DBL_DIG`): distinct 15-digit decimals are further apart than doubles are, so the double's
+/// shortest text is the decimal itself.
+const DOUBLE_DIGITS: usize = 15;
+
+/// Decimal exponents of a leading digit well inside the doubles' normal range, where the
+/// 15-digit guarantee holds (subnormals and overflow take the slow path).
+const NORMAL_EXPONENTS: std::ops::RangeInclusive<i64> = -290..=290;
+
 /// The JSON value of a DynamoDB number's text, or why the text is not a number.
 pub(super) fn number(text: &str) -> Result<Value, String> {
     let Some(decimal) = Decimal::parse(text) else {
         return Err(format!("{:?} is not a number", shorten(text)));
     };
+    let significant = decimal.significant();
     // Fast path: a plain integer of at most 15 digits is below 2^53, always exact.
     if decimal.plain_integer
-        && decimal.digits.len() <= 15
+        && decimal.whole.len() <= DOUBLE_DIGITS
         && let Ok(n) = text.parse::<i64>()
     {
         return Ok(Value::Number(Number::from(n)));
@@ -28,9 +38,22 @@ pub(super) fn number(text: &str) -> Result<Value, String> {
     if !double.is_finite() {
         return Ok(Value::String(text.to_owned()));
     }
-    let mut buffer = ryu::Buffer::new();
-    let shortest = buffer.format_finite(double);
-    if Decimal::parse(shortest).is_none_or(|d| d.value() != decimal.value()) {
+    let exact = match significant {
+        // Zero, whatever its sign or exponent.
+        None => true,
+        Some((digits, leading))
+            if digits <= DOUBLE_DIGITS && NORMAL_EXPONENTS.contains(&leading) =>
+        {
+            true
+        }
+        // Slow path: does the double's shortest text hold the same decimal?
+        Some(_) => {
+            let mut buffer = ryu::Buffer::new();
+            let shortest = buffer.format_finite(double);
+            Decimal::parse(shortest).is_some_and(|d| d.value() == decimal.value())
+        }
+    };
+    if !exact {
         return Ok(Value::String(text.to_owned()));
     }
     if double.fract() == 0.0 && double.abs() < I64_LIMIT {
@@ -41,19 +64,21 @@ pub(super) fn number(text: &str) -> Result<Value, String> {
 }
 
 /// A decimal's text, checked: an optional sign, digits with an optional point (at least one
-/// digit), an optional exponent.
-struct Decimal {
+/// digit), an optional exponent. Borrows the text: the common numbers allocate nothing.
+struct Decimal<'a> {
     negative: bool,
-    /// Every digit, the point removed.
-    digits: String,
-    /// The exponent of the last digit: value = digits × 10^scale.
-    scale: i64,
+    /// The digits before the point.
+    whole: &'a str,
+    /// The digits after the point.
+    fraction: &'a str,
+    /// The exponent written after `e`/`E` (0 without one).
+    exponent: i64,
     /// No point, no exponent: a candidate for the integer fast path.
     plain_integer: bool,
 }
 
-impl Decimal {
-    fn parse(text: &str) -> Option<Decimal> {
+impl<'a> Decimal<'a> {
+    fn parse(text: &'a str) -> Option<Decimal<'a>> {
         let (negative, rest) = match text.as_bytes().first()? {
             b'-' => (true, &text[1..]),
             b'+' => (false, &text[1..]),
@@ -63,16 +88,12 @@ impl Decimal {
             Some(at) => (&rest[..at], Some(&rest[at + 1..])),
             None => (rest, None),
         };
-        let (whole, fraction) = match mantissa.split_once('.') {
-            Some((whole, fraction)) => (whole, Some(fraction)),
-            None => (mantissa, None),
+        let (whole, fraction, point) = match mantissa.split_once('.') {
+            Some((whole, fraction)) => (whole, fraction, true),
+            None => (mantissa, "", false),
         };
-        let fraction_digits = fraction.unwrap_or("");
         let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() && fraction_digits.is_empty()
-            || !all_digits(whole)
-            || !all_digits(fraction_digits)
-        {
+        if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
             return None;
         }
         let exponent: i64 = match exponent {
@@ -90,28 +111,56 @@ impl Decimal {
                 })
             }
         };
-        let scale = exponent.saturating_sub(i64::try_from(fraction_digits.len()).ok()?);
         Some(Decimal {
             negative,
-            digits: format!("{whole}{fraction_digits}"),
-            scale,
-            plain_integer: fraction.is_none() && !rest.contains(['e', 'E']),
+            whole,
+            fraction,
+            exponent,
+            plain_integer: !point && !rest.contains(['e', 'E']),
         })
     }
 
+    /// Every digit, the point removed.
+    fn digits(&self) -> impl Iterator<Item = u8> + Clone + '_ {
+        self.whole.bytes().chain(self.fraction.bytes())
+    }
+
+    /// The exponent of the last digit: value = digits × 10^scale.
+    fn scale(&self) -> i64 {
+        let fraction = i64::try_from(self.fraction.len()).unwrap_or(i64::MAX / 2);
+        self.exponent.saturating_sub(fraction)
+    }
+
+    /// How many significant digits, and the decimal exponent of the first; `None` for zero.
+    fn significant(&self) -> Option<(usize, i64)> {
+        let length = self.whole.len() + self.fraction.len();
+        let first = self.digits().position(|d| d != b'0')?;
+        let from_end = self
+            .fraction
+            .bytes()
+            .rev()
+            .chain(self.whole.bytes().rev())
+            .position(|d| d != b'0')?;
+        let last = length - 1 - from_end;
+        let leading = self
+            .scale()
+            .saturating_add(i64::try_from(length - 1 - first).unwrap_or(i64::MAX / 2));
+        Some((last - first + 1, leading))
+    }
+
     /// The value in a canonical form: sign, significant digits (no leading or trailing zeros)
-    /// and the exponent of the last one; zero is `(false, "", 0)` whatever its sign.
-    fn value(&self) -> (bool, &str, i64) {
-        let digits = self.digits.trim_start_matches('0');
-        let significant = digits.trim_end_matches('0');
-        if significant.is_empty() {
-            return (false, "", 0);
+    /// and the exponent of the last one; zero is `(false, [], 0)` whatever its sign.
+    fn value(&self) -> (bool, Vec<u8>, i64) {
+        let digits: Vec<u8> = self.digits().skip_while(|d| *d == b'0').collect();
+        let significant = digits.iter().rposition(|d| *d != b'0').map_or(0, |i| i + 1);
+        if significant == 0 {
+            return (false, Vec::new(), 0);
         }
-        let trailing = i64::try_from(digits.len() - significant.len()).unwrap_or(0);
+        let trailing = i64::try_from(digits.len() - significant).unwrap_or(0);
         (
             self.negative,
-            significant,
-            self.scale.saturating_add(trailing),
+            digits[..significant].to_vec(),
+            self.scale().saturating_add(trailing),
         )
     }
 }

@@ -35,7 +35,7 @@ fn a_modify_record_becomes_a_document_with_unmarshalled_images_and_metadata() {
             "StreamViewType": "NEW_AND_OLD_IMAGES"
         }),
     );
-    let record = dynamodb_record(3, record, Delivery::EventSourceMapping);
+    let record = dynamodb_record(3, record, None, Delivery::EventSourceMapping);
     assert_eq!(record.index, 3);
     assert_eq!(record.id, "4421584500000000017450439091");
     assert_eq!(
@@ -77,7 +77,7 @@ fn an_image_the_stream_does_not_carry_is_absent_not_null() {
         "REMOVE",
         json!({"Keys": {"id": {"N": "7"}}, "SequenceNumber": "9", "StreamViewType": "KEYS_ONLY"}),
     );
-    let document = dynamodb_record(0, keys_only, Delivery::EventSourceMapping)
+    let document = dynamodb_record(0, keys_only, None, Delivery::EventSourceMapping)
         .document
         .unwrap();
     assert_eq!(document["detail"], json!({"keys": {"id": 7}}));
@@ -85,7 +85,7 @@ fn an_image_the_stream_does_not_carry_is_absent_not_null() {
         "REMOVE",
         json!({"Keys": {"id": {"N": "7"}}, "OldImage": {"id": {"N": "7"}}, "NewImage": null, "SequenceNumber": "10"}),
     );
-    let document = dynamodb_record(0, remove, Delivery::EventSourceMapping)
+    let document = dynamodb_record(0, remove, None, Delivery::EventSourceMapping)
         .document
         .unwrap();
     let detail = document["detail"].as_object().unwrap();
@@ -99,7 +99,7 @@ fn in_a_pipe_a_record_answers_with_its_event_id() {
         "INSERT",
         json!({"Keys": {"id": {"S": "a"}}, "SequenceNumber": "12"}),
     );
-    let record = dynamodb_record(0, record, Delivery::Pipe);
+    let record = dynamodb_record(0, record, None, Delivery::Pipe);
     assert_eq!(record.id, "c81e728d9d4c2f636f067f89cc14862c");
 }
 
@@ -110,7 +110,7 @@ fn a_ttl_deletion_keeps_its_user_identity_for_rules() {
         json!({"Keys": {"id": {"S": "a"}}, "SequenceNumber": "12"}),
     );
     record["userIdentity"] = json!({"type": "Service", "principalId": "dynamodb.amazonaws.com"});
-    let document = dynamodb_record(0, record, Delivery::EventSourceMapping)
+    let document = dynamodb_record(0, record, None, Delivery::EventSourceMapping)
         .document
         .unwrap();
     assert_eq!(document["dynamodb"]["userIdentity"]["type"], "Service");
@@ -119,7 +119,7 @@ fn a_ttl_deletion_keeps_its_user_identity_for_rules() {
 #[test]
 fn a_bad_record_fails_alone_keeping_its_identity_and_when_known_its_key() {
     let summary = |record: Value| {
-        let r = dynamodb_record(0, record, Delivery::EventSourceMapping);
+        let r = dynamodb_record(0, record, None, Delivery::EventSourceMapping);
         (
             r.id,
             r.key.map(|k| k.value),
@@ -181,7 +181,7 @@ fn a_bad_record_fails_alone_keeping_its_identity_and_when_known_its_key() {
 fn the_item_key_is_the_same_whatever_the_order_of_the_keys() {
     let read = |keys: Value| {
         let record = stream_record("INSERT", json!({"Keys": keys, "SequenceNumber": "1"}));
-        dynamodb_record(0, record, Delivery::EventSourceMapping).key
+        dynamodb_record(0, record, None, Delivery::EventSourceMapping).key
     };
     assert_eq!(
         read(json!({"b": {"S": "2"}, "a": {"N": "1"}})),
