@@ -56,6 +56,13 @@ pub struct RulesDocument {
 }
 
 impl RulesDocument {
+    /// True when neither `BRIDGE_RULES` nor `BRIDGE_RULES_FILE` is set (blank counts as unset):
+    /// the CLI then asks for its `--rules` flag instead of naming the variables.
+    pub fn none_given(lookup: Lookup<'_>) -> bool {
+        let unset = |name: &str| lookup(name).is_none_or(|v| v.trim().is_empty());
+        unset(RULES_VAR) && unset(RULES_FILE_VAR)
+    }
+
     /// Reads exactly one of `BRIDGE_RULES` and `BRIDGE_RULES_FILE`. An empty or blank value counts
     /// as unset (deployment templates often pass `""` for an unused parameter).
     pub fn from_lookup(lookup: Lookup<'_>) -> Result<RulesDocument, Vec<Problem>> {
