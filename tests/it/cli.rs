@@ -111,11 +111,27 @@ fn the_route_output_in_docs_is_what_the_binary_prints() {
         let stdout = text(&out.stdout);
         let code = out.status.code().unwrap();
         let block = format!(
-            "$ appsync-bridge route {name} --rules rules.yaml\n{stdout}(exit code {code})\n"
+            "$ cargo run -q -- route {name} --rules rules.yaml\n{stdout}(exit code {code})\n"
         );
         assert!(
             docs.contains(&block),
             "README.md is stale for {name}; regenerate its route output:\n{block}"
+        );
+    }
+}
+
+#[test]
+fn the_check_output_in_docs_is_what_the_binary_prints() {
+    let docs = std::fs::read_to_string(repo_path("README.md")).unwrap();
+    for rules in ["rules.yaml", "docs/broken-rules.yaml"] {
+        let out = bridge(&["check", "--rules", rules], &[]);
+        // What the terminal shows: the summary on stdout, or the problems on stderr.
+        let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+        let code = out.status.code().unwrap();
+        let block = format!("$ cargo run -q -- check --rules {rules}\n{shown}(exit code {code})\n");
+        assert!(
+            docs.contains(&block),
+            "README.md is stale for check --rules {rules}; regenerate it:\n{block}"
         );
     }
 }
