@@ -3,7 +3,17 @@
 
 use std::process::ExitCode;
 
-#[tokio::main]
+// mimalloc instead of glibc's malloc: reading a batch builds and drops a JSON tree per record,
+// and glibc's allocator was a fifth of the function's CPU (BENCHMARKS.md, "CPU per event").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+// One thread runs the runtime, the relay and every request. A function at Lambda's smaller memory
+// sizes gets a slice of one vCPU (a whole one only at 1,769 MB), and an invocation is handled
+// alone, so a second worker thread adds nothing but cross-thread wake-ups: the whole-process CPU
+// per event drops by a fifth (BENCHMARKS.md, "CPU per event"). Requests still overlap: they are
+// I/O. The handler's future stays `Send` (checked in `handler.rs`) for callers on other runtimes.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
         run_lambda().await
