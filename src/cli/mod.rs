@@ -152,13 +152,16 @@ fn config_error(problems: Vec<Problem>, err: &mut dyn Write) -> Exit {
 
 /// The rules from `--rules`, else from the environment contract, with a description of where
 /// they came from.
-fn load_rules(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<(RuleSet, String), Vec<Problem>> {
+fn load_rules(
+    flag: Option<&Path>,
+    lookup: Lookup<'_>,
+) -> Result<(RuleSet, RulesDocument), Vec<Problem>> {
     let document = match flag {
         Some(path) => RulesDocument::from_file(path)?,
         None => RulesDocument::from_lookup(lookup)?,
     };
     let rules = document.compile()?;
-    Ok((rules, document.origin.to_string()))
+    Ok((rules, document))
 }
 
 /// The event file as a [`Payload`], read as the Lambda runtime reads an invocation.
