@@ -148,7 +148,9 @@ fn configure(args: &InvokeArgs, lookup: Lookup<'_>) -> Result<(Config, String), 
     });
     let rules = load_rules(args.rules.as_deref(), lookup);
     match (publish, rules) {
-        (Ok(publish), Ok((rules, origin))) => Ok((Config { publish, rules }, origin)),
+        (Ok(publish), Ok((rules, document))) => {
+            Ok((Config { publish, rules }, document.origin.to_string()))
+        }
         (publish, rules) => {
             let mut problems = publish.err().unwrap_or_default();
             problems.extend(rules.err().unwrap_or_default());

@@ -155,7 +155,10 @@ fn config_error(problems: Vec<Problem>, err: &mut dyn Write) -> Exit {
 
 /// The rules from `--rules`, else from the environment contract, with a description of where
 /// they came from.
-fn load_rules(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<(RuleSet, String), Vec<Problem>> {
+fn load_rules(
+    flag: Option<&Path>,
+    lookup: Lookup<'_>,
+) -> Result<(RuleSet, RulesDocument), Vec<Problem>> {
     let document = match flag {
         Some(path) => RulesDocument::from_file(path)?,
         // On a laptop the flag is what a user types; the variables are the Lambda's way.
@@ -168,7 +171,7 @@ fn load_rules(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<(RuleSet, Strin
         None => RulesDocument::from_lookup(lookup)?,
     };
     let rules = document.compile()?;
-    Ok((rules, document.origin.to_string()))
+    Ok((rules, document))
 }
 
 #[cfg(test)]

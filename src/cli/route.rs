@@ -41,7 +41,7 @@ pub fn route(
     err: &mut dyn Write,
 ) -> Exit {
     let (rules, origin) = match load_rules(args.rules.as_deref(), lookup) {
-        Ok(loaded) => loaded,
+        Ok((rules, document)) => (rules, document.origin),
         Err(problems) => return config_error(problems, err),
     };
     let name = args.event_file.display().to_string();

@@ -65,6 +65,34 @@ fn check_summarises_rules_from_the_environment() {
 }
 
 #[test]
+fn check_writes_the_valid_document_as_compact_json_and_nothing_for_an_invalid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(dir.path(), "rules.yaml", RULES);
+    let json = dir.path().join("rules.json");
+    let args = [
+        "check",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--json-out",
+        json.to_str().unwrap(),
+    ];
+    let (exit, out, _) = run_args(&args, &no_env);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.contains("compact json: "), "{out}");
+    let written = std::fs::read_to_string(&json).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(value["rules"][0]["channel"], "/orders/{detail.customerId}");
+    assert_eq!(written.lines().count(), 1);
+
+    std::fs::remove_file(&json).unwrap();
+    write_file(dir.path(), "rules.yaml", "rules: []");
+    let (exit, _, err) = run_args(&args, &no_env);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("rules: is empty"), "{err}");
+    assert!(!json.exists(), "nothing written for an invalid document");
+}
+
+#[test]
 fn check_reports_every_problem_and_exits_two() {
     let dir = tempfile::tempdir().unwrap();
     let rules = write_file(

@@ -112,6 +112,15 @@ impl RulesDocument {
     pub fn compile(&self) -> Result<RuleSet, Vec<Problem>> {
         RuleSet::parse(&self.text).map_err(|problems| located(problems, self.origin.prefix()))
     }
+
+    /// The document as compact JSON, once it compiles: what a deployment can ship instead of
+    /// YAML, read at init about twenty times faster by the same rules (the same `Value`).
+    pub fn to_compact_json(&self) -> Result<String, Vec<Problem>> {
+        let locate = |problems| located(problems, self.origin.prefix());
+        let document = RuleSet::read_document(&self.text).map_err(locate)?;
+        RuleSet::from_value(&document).map_err(locate)?;
+        Ok(document.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -162,6 +171,31 @@ mod tests {
         let err = rules(&absent).unwrap_err();
         assert_eq!(err[0].location, RULES_FILE_VAR);
         assert!(err[0].message.contains("cannot read"));
+    }
+
+    #[test]
+    fn a_valid_document_converts_to_compact_json_that_compiles_to_the_same_rules() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rules.yaml");
+        std::fs::write(
+            &path,
+            "rules:\n  - name: a\n    pattern: { source: [s] }\n    channel: /n/{detail.x|slug}\n    payload: { v: '{detail.v}' }\nunmatched: fail\n",
+        )
+        .unwrap();
+        let yaml = RulesDocument::from_file(&path).unwrap();
+        let json = yaml.to_compact_json().unwrap();
+        assert!(json.starts_with('{') && !json.contains('\n'), "{json}");
+        let from_json = RuleSet::parse(&json).unwrap();
+        let from_yaml = yaml.compile().unwrap();
+        assert_eq!(from_json.names().collect::<Vec<_>>(), ["a"]);
+        assert_eq!(format!("{from_json:?}"), format!("{from_yaml:?}"));
+
+        std::fs::write(&path, "rules: []").unwrap();
+        let err = RulesDocument::from_file(&path)
+            .unwrap()
+            .to_compact_json()
+            .unwrap_err();
+        assert_eq!(err[0].location, format!("{}: rules", path.display()));
     }
 
     #[test]
