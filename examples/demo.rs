@@ -8,8 +8,12 @@
 //! 2. subscribes over the real-time WebSocket protocol to `/orders/*`, `/presence/*`, `/prices/*`;
 //! 3. runs the real Lambda handler (`appsync_bridge::handler::handle`) with the sample `rules.yaml`
 //!    on every sample in `events/`, printing each invocation's response (the batch response of SQS,
-//!    Kinesis, DynamoDB Streams and Pipes, or the EventBridge / SNS summary or error);
+//!    Kinesis, DynamoDB Streams and Pipes, or the EventBridge / SNS summary or error), and how many
+//!    records failed when some did;
 //! 4. prints, per channel, what the WebSocket subscriber received.
+//!
+//! It exits non-zero when nothing was published or the subscriber missed an event, so CI runs it
+//! as a check. Colour only on a terminal.
 //!
 //! The Lambda binary does not link the server: only this example (a dev-dependency) does.
 
@@ -54,6 +58,7 @@ async fn main() -> Result<(), Error> {
                 .unwrap_or_else(|_| "warn,appsync_local=off".into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(appsync_bridge::logging::colour(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .compact()
@@ -133,16 +138,25 @@ async fn main() -> Result<(), Error> {
 
     for sample in SAMPLES {
         let payload: Value = serde_json::from_slice(&std::fs::read(format!("{root}/{sample}"))?)?;
+        let records = payload["Records"].as_array().map_or(1, Vec::len);
         let mut context = Context::default();
         context.request_id = format!("demo-{sample}");
         context.deadline = (SystemTime::now() + Duration::from_secs(30))
             .duration_since(UNIX_EPOCH)?
             .as_millis() as u64;
+        // The heading first: the handler's warn lines (stderr) then appear under it.
+        println!("{sample}");
         let outcome = match handle(LambdaEvent::new(payload, context), &app).await {
-            Ok(response) => format!("ok     {response}"),
+            Ok(response) => match response.failed_items().len() {
+                0 => format!("ok     {response}"),
+                failed => format!(
+                    "failed {failed} of {records} record{}: {response}",
+                    if records == 1 { "" } else { "s" }
+                ),
+            },
             Err(e) => format!("error  {}: {e}", e.error_type()),
         };
-        println!("{sample}\n  -> {outcome}");
+        println!("  -> {outcome}");
     }
 
     // Everything the server accepted has been fanned out; collect it from the subscriber. A `data`
@@ -150,6 +164,9 @@ async fn main() -> Result<(), Error> {
     // accepted event it came from. A missing event (5 s without one) or one the server never
     // accepted ends the demo with an error, so `.ci/run` can run it as a check.
     let mut pool = server.accepted();
+    if pool.is_empty() {
+        return Err("nothing was published: the server accepted no event".into());
+    }
     let mut received: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut seen = 0;
     while !pool.is_empty() {

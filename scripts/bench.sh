@@ -8,8 +8,12 @@
 #    measurement times;
 # 2. the end-to-end load grid (examples/load.rs): batch size x concurrency x added latency, and
 #    10,000-record Kinesis and DynamoDB Streams batches (ordered per key) at 20 ms;
-# 3. init time and peak RSS under a Lambda Runtime API stub (examples/runtime_stub.rs), for the
-#    release bridge and a bare lambda_runtime hello-world built with the same profile;
+# 3. whole-process CPU per event (examples/cpu.rs): the release bridge under a Runtime API stub
+#    against the floor (examples/floor.rs) sending the same request bodies, API key and SigV4;
+# 4. init time and peak RSS under a Lambda Runtime API stub (examples/runtime_stub.rs), for the
+#    release bridge (rules as `sam build` packages them: compact JSON; and as YAML) and a bare
+#    lambda_runtime hello-world built with the same profile; peak RSS for 6 MB SQS, Kinesis and
+#    DynamoDB batches; binary sizes;
 # then writes docs/benchmarks/results.json and docs/benchmarks/throughput.png.
 #
 # Release builds happen once (cargo reuses them); a first release build takes several minutes.
@@ -30,6 +34,7 @@ if [[ -n "${QUICK:-}" ]]; then
     repeat=1
     runs=3
     rounds=1
+    cpu_runs=3
     criterion=(--warm-up-time 1 --measurement-time 1)
 else
     records=100,1000,10000
@@ -37,6 +42,7 @@ else
     repeat=3
     runs=15
     rounds=5
+    cpu_runs=11
     criterion=(--warm-up-time 1 --measurement-time 3)
 fi
 
@@ -52,8 +58,15 @@ note() { printf '\n== %s\n' "$*" >&2; }
     echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$raw/machine.txt"
 
-note "release builds: appsync-bridge, examples hello, runtime_stub, load"
-cargo build --release --bin appsync-bridge --example hello --example runtime_stub --example load
+note "release builds: appsync-bridge, examples hello, runtime_stub, load, cpu, floor"
+cargo build --release --bin appsync-bridge --example hello --example runtime_stub --example load \
+    --example cpu --example floor
+{
+    echo "{\"bin\":\"appsync-bridge\",\"bytes\":$(stat -c %s target/release/appsync-bridge)}"
+    echo "{\"bin\":\"hello\",\"bytes\":$(stat -c %s target/release/examples/hello)}"
+} >"$raw/binary-sizes.jsonl"
+# The rules as `sam build` packages them (scripts/rules-layer/Makefile): checked, compact JSON.
+target/release/appsync-bridge check --rules rules.yaml --json-out "$raw/rules.json" >/dev/null
 
 note "criterion benches"
 # The bench profile inherits the release profile (lto, codegen-units = 1), like the shipped binary.
@@ -68,13 +81,22 @@ note "load: 10,000-record stream batches (Kinesis, DynamoDB), ordered per key, x
 target/release/examples/load --records 10000 --source kinesis,dynamodb --concurrency "$concurrency" \
     --latency-ms 20 --repeat "$repeat" --json "$raw/load.jsonl" | tee -a "$raw/load.txt"
 
+note "cpu per event: the bridge against the floor of its HTTP stack, API key and SigV4"
+target/release/examples/cpu --bridge target/release/appsync-bridge \
+    --floor target/release/examples/floor --floor-current-thread --runs "$cpu_runs" \
+    --json "$raw/cpu.jsonl" | tee "$raw/cpu.txt"
+
 note "init: hello-world vs appsync-bridge (interleaved rounds of fresh processes)"
-# Rounds alternate the two binaries so that other load on the machine hits both alike.
+# Rounds alternate the binaries so that other load on the machine hits them alike. The bridge
+# reads the rules as deployed (JSON) and, for comparison, as the YAML the repository keeps.
 for _ in $(seq "$rounds"); do
     target/release/examples/runtime_stub --bin target/release/examples/hello --runs "$runs" \
         --event events/eventbridge-order-status.json >>"$raw/init-hello.jsonl"
     target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs "$runs" \
-        --event events/eventbridge-order-status.json >>"$raw/init-bridge.jsonl"
+        --event events/eventbridge-order-status.json --env BRIDGE_RULES_FILE="$raw/rules.json" \
+        >>"$raw/init-bridge.jsonl"
+    target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs "$runs" \
+        --event events/eventbridge-order-status.json >>"$raw/init-bridge-yaml.jsonl"
 done
 
 if command -v valgrind >/dev/null; then
@@ -87,7 +109,8 @@ if command -v valgrind >/dev/null; then
         printf '#!/bin/sh\n%s --tool=callgrind --callgrind-out-file=%s/%s.out %s 2>%s/%s.log\n' \
             "$(command -v valgrind)" "$tmp" "$name" "$PWD/$bin" "$tmp" "$name" >"$tmp/$name.sh"
         chmod +x "$tmp/$name.sh"
-        target/release/examples/runtime_stub --bin "$tmp/$name.sh" --local --runs 1 >/dev/null
+        target/release/examples/runtime_stub --bin "$tmp/$name.sh" --local --runs 1 \
+            --env BRIDGE_RULES_FILE="$PWD/$raw/rules.json" >/dev/null
         for _ in $(seq 60); do grep -q "I   refs" "$tmp/$name.log" 2>/dev/null && break; sleep 0.5; done
         refs=$(sed -n 's/.*I *refs: *//p' "$tmp/$name.log" | tr -d ,)
         echo "{\"bin\":\"$bin\",\"init_instructions\":${refs:-null}}" >>"$raw/init-instructions.jsonl"
@@ -122,9 +145,9 @@ target/release/examples/runtime_stub --bin target/release/appsync-bridge --local
 target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs 3 \
     --sqs-batch 6000000 --sqs-records 8000 >"$raw/rss-6mb.jsonl"
 target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs 3 \
-    --kinesis-batch 6000000 --stream-records 10000 >"$raw/rss-6mb-kinesis.jsonl"
+    --kinesis-batch 6000000 --stream-records 8000 >"$raw/rss-6mb-kinesis.jsonl"
 target/release/examples/runtime_stub --bin target/release/appsync-bridge --local --runs 3 \
-    --dynamodb-batch 6000000 --stream-records 10000 >"$raw/rss-6mb-dynamodb.jsonl"
+    --dynamodb-batch 6000000 --stream-records 8000 >"$raw/rss-6mb-dynamodb.jsonl"
 
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$raw/machine.txt"
 
@@ -175,10 +198,22 @@ def median(values):
     return values[len(values) // 2] if values else None
 
 hello_runs, bridge_runs = init_runs("init-hello.jsonl"), init_runs("init-bridge.jsonl")
+yaml_runs = init_runs("init-bridge-yaml.jsonl")
 hello = {"init_ms_median": median(hello_runs), "init_ms_min": hello_runs[0] if hello_runs else None, "runs": len(hello_runs)}
 bridge = {"init_ms_median": median(bridge_runs), "init_ms_min": bridge_runs[0] if bridge_runs else None, "runs": len(bridge_runs)}
 init_ratio = bridge["init_ms_median"] / hello["init_ms_median"] if hello_runs and bridge_runs else None
 instructions = {l["bin"].rsplit("/", 1)[-1]: l["init_instructions"] for l in lines("init-instructions.jsonl")}
+sizes = {l["bin"]: l["bytes"] for l in lines("binary-sizes.jsonl")}
+
+def cpu(mode):
+    """Medians of the bridge's and the floor's CPU per event, and their ratio."""
+    rows = [l for l in lines("cpu.jsonl") if l["mode"] == mode]
+    if not rows:
+        return None
+    bridge_ms, floor_ms = median(sorted(r["bridge_cpu_ms"] for r in rows)), median(sorted(r["floor_cpu_ms"] for r in rows))
+    events = rows[0]["events"]
+    return {"bridge_us_per_event": bridge_ms * 1000 / events, "floor_us_per_event": floor_ms * 1000 / events,
+            "ratio": bridge_ms / floor_ms, "runs": len(rows), "events": events}
 
 def rss(name):
     s = summary(name)
@@ -204,8 +239,11 @@ results = {
         "route_us_per_record": {"value": route_ns and route_ns / 1000, "target": "<= 2"},
         "publish_us_per_event": {"value": publish_ns and publish_ns / 5000, "target": "<= 5"},
         "parse_mb_per_s": {"value": parse_mbs, "target": ">= 100"},
+        "cpu_api_key_ratio_to_floor": {"value": (cpu("api-key") or {}).get("ratio"), "target": "<= 1.3", **(cpu("api-key") or {})},
+        "cpu_sigv4_ratio_to_floor": {"value": (cpu("iam") or {}).get("ratio"), "target": "<= 1.5", **(cpu("iam") or {})},
         "init_ratio_to_hello": {"value": init_ratio, "target": "<= 1.3",
                                  "hello_ms": hello["init_ms_median"], "bridge_ms": bridge["init_ms_median"],
+                                 "bridge_yaml_rules_ms": median(yaml_runs), "binary_bytes": sizes,
                                  "ratio_of_minimums": bridge["init_ms_min"] / hello["init_ms_min"] if hello_runs and bridge_runs else None,
                                  "instructions": instructions},
         "load_10000_at_20ms_ratio_to_ideal": {"value": {str(l["concurrency"]): l["ratio_to_ideal"] for l in big}, "target": "<= 1.2"},

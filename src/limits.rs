@@ -4,8 +4,9 @@
 //! Sources: AppSync Events' publish and concepts pages
 //! (<https://docs.aws.amazon.com/appsync/latest/eventapi/publish-http.html>,
 //! <https://docs.aws.amazon.com/appsync/latest/eventapi/event-api-concepts.html>,
-//! <https://docs.aws.amazon.com/appsync/latest/eventapi/event-api-websocket-protocol.html>) and
-//! Lambda's SQS page (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>).
+//! <https://docs.aws.amazon.com/appsync/latest/eventapi/event-api-websocket-protocol.html>),
+//! Lambda's SQS page (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>) and
+//! EventBridge's `PutEvents` entry size page (linked below).
 
 /// AppSync Events accepts at most five events in one publish (HTTP and WebSocket).
 pub const MAX_EVENTS_PER_PUBLISH: usize = 5;
@@ -20,8 +21,14 @@ pub const MAX_CHANNEL_SEGMENTS: usize = 5;
 pub const MAX_SEGMENT_CHARS: usize = 50;
 
 /// Lambda caps a synchronous invocation payload (an SQS, Kinesis or DynamoDB Streams batch, a
-/// pipe's array) at 6 MB.
+/// pipe's array) at 6 MB: a larger one never reaches the function, so the CLI refuses to predict
+/// a run with it.
 pub const MAX_INVOCATION_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;
+
+/// EventBridge refuses a `PutEvents` entry over 256 KB, so no rule ever delivers a larger event
+/// to the function (<https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html>
+/// says how the entry is measured).
+pub const MAX_EVENTBRIDGE_EVENT_BYTES: usize = 256 * 1024;
 
 /// The whole publish request size limit is not documented (UNVERIFIED); five events of at most
 /// 240 KB each plus the envelope bounds what we ever send.

@@ -15,8 +15,8 @@ pub struct Routed {
     pub rule: Arc<str>,
     /// The rendered channel, `/namespace/...`, valid by AppSync's channel rules.
     pub channel: String,
-    /// The rendered payload (published as its JSON text).
-    pub payload: Value,
+    /// The rendered payload's compact JSON text, as it is published.
+    pub json: String,
 }
 
 /// Why a record cannot be routed. Deterministic, so never retryable.
@@ -56,7 +56,7 @@ pub fn route(rules: &RuleSet, document: &Value) -> Result<Vec<Routed>, RouteErro
         routed.push(Routed {
             rule: Arc::clone(&rule.name),
             channel,
-            payload: rule.payload.render(document),
+            json: rule.payload.render_json(document),
         });
     }
     if routed.is_empty() && rules.unmatched == Unmatched::Fail {
@@ -109,9 +109,10 @@ rules:
                 ("order-feed", "/orders/feed")
             ]
         );
-        assert_eq!(routed[0].payload, json!({"order": "o-1", "status": "paid"}));
+        let payload = |i: usize| serde_json::from_str::<Value>(&routed[i].json).unwrap();
+        assert_eq!(payload(0), json!({"order": "o-1", "status": "paid"}));
         assert_eq!(
-            routed[1].payload,
+            payload(1),
             json!({"customerId": "c-1", "orderId": "o-1", "status": "paid"})
         );
     }

@@ -87,6 +87,21 @@ impl Authenticator {
         }
     }
 
+    /// The kinds of credential configured, as AppSync names the auth modes (never a secret).
+    pub fn modes(&self) -> Vec<&'static str> {
+        let mut modes = Vec::new();
+        if !self.api_keys.is_empty() {
+            modes.push("API_KEY");
+        }
+        if self.sigv4.is_some() {
+            modes.push("AWS_IAM");
+        }
+        if !self.tokens.is_empty() {
+            modes.push("tokens (AMAZON_COGNITO_USER_POOLS, OPENID_CONNECT, AWS_LAMBDA)");
+        }
+        modes
+    }
+
     /// True when credentials are configured, so every request must authenticate.
     pub fn required(&self) -> bool {
         self.required

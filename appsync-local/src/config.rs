@@ -261,6 +261,32 @@ impl From<ScriptedSpec> for Scripted {
     }
 }
 
+impl From<&Scripted> for ScriptedSpec {
+    /// The JSON form a queued outcome is shown in (`GET /_local/faults`), the same as it is set.
+    fn from(scripted: &Scripted) -> Self {
+        match scripted.clone() {
+            Scripted::Status(s) => ScriptedSpec::Status(s),
+            Scripted::FailEvents { indices, code } => ScriptedSpec::FailEvents { indices, code },
+            Scripted::Hang => ScriptedSpec::Hang,
+            Scripted::DropResponse => ScriptedSpec::DropResponse,
+            Scripted::Delay(delay) => {
+                ScriptedSpec::DelayMs(u64::try_from(delay.as_millis()).unwrap_or(u64::MAX))
+            }
+            Scripted::Malformed(shape) => ScriptedSpec::Malformed(shape),
+            Scripted::Unlisted(indices) => ScriptedSpec::Unlisted(indices),
+            Scripted::Error {
+                status,
+                error_type,
+                message,
+            } => ScriptedSpec::Error {
+                status,
+                error_type,
+                message,
+            },
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -355,6 +381,18 @@ mod tests {
         assert!(ScriptedSpec::Status(1000).check().is_err());
         assert!(ScriptedSpec::Status(403).check().is_ok());
         assert!(serde_json::from_str::<ScriptedSpec>(r#"{"malformed":"garbled"}"#).is_err());
+    }
+
+    #[test]
+    fn every_scripted_outcome_shows_as_the_json_that_sets_it() {
+        let text = r#"[{"status":429},{"fail_events":{"indices":[1],"code":503}},"hang","drop_response",{"delay_ms":2000},{"malformed":"truncated"},{"unlisted":[1]},{"error":{"status":403,"error_type":"X","message":"m"}}]"#;
+        let specs: Vec<ScriptedSpec> = serde_json::from_str(text).unwrap();
+        let shown: Vec<ScriptedSpec> = specs
+            .into_iter()
+            .map(Scripted::from)
+            .map(|s| ScriptedSpec::from(&s))
+            .collect();
+        assert_eq!(serde_json::to_string(&shown).unwrap(), text);
     }
 
     #[test]

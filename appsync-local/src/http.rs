@@ -328,9 +328,15 @@ pub async fn recent_requests(State(state): State<AppState>) -> Response {
     Json(state.recent_requests(RECENT_EVENTS)).into_response()
 }
 
-/// `GET /_local/faults`: the current random fault settings.
+/// `GET /_local/faults`: the current random fault settings and, under `script`, the scripted
+/// outcomes still queued (next first), in the JSON form `POST` takes.
 pub async fn get_faults(State(state): State<AppState>) -> Response {
-    Json(state.faults()).into_response()
+    let mut shown = serde_json::to_value(state.faults()).unwrap_or_else(|_| json!({}));
+    let script: Vec<ScriptedSpec> = state.queued_script().iter().map(Into::into).collect();
+    if let Value::Object(fields) = &mut shown {
+        fields.insert("script".to_owned(), json!(script));
+    }
+    Json(shown).into_response()
 }
 
 /// `POST /_local/faults`: a [`Faults`] object replaces the random faults; `{"script":[...]}`

@@ -9,10 +9,13 @@
 //! - [`publish`]: the publish contract shared by HTTP and WebSocket, and AppSync's shapes.
 //! - [`state`]: faults and their seeded RNG, the request and event logs, the fan-out.
 //! - [`http`]: `POST /event` and the `/_local/` control endpoints.
+//! - `home`: `GET /`, a short page: what the server is, its endpoints, namespaces and auth.
 //! - `latency`: the precise wait behind `latency_ms` and scripted delays.
 //! - `malformed`: the garbled 200 bodies of [`Malformed`] faults.
 //! - `handler`: namespace handlers (`onPublish`/`onSubscribe`) in an embedded JavaScript engine.
 //! - [`realtime`]: `GET /event/realtime`, the WebSocket protocol.
+//! - [`rules_namespaces`]: `--namespaces-from`: the namespaces an appsync-bridge rules document
+//!   publishes to, read without the bridge crate.
 //! - [`tls`]: `--tls`: a generated or given certificate, handshakes off the accept loop.
 //! - [`server`]: [`router`], [`serve`], [`serve_tls`], [`start`] and the [`Server`] handle.
 //!
@@ -29,11 +32,13 @@ pub mod auth;
 pub mod channel;
 pub mod config;
 pub(crate) mod handler;
+mod home;
 pub mod http;
 mod latency;
 mod malformed;
 pub mod publish;
 pub mod realtime;
+pub mod rules_namespaces;
 pub mod server;
 pub mod sigv4;
 pub mod state;

@@ -1,5 +1,6 @@
 //! The `appsync-local` binary: runs the local AppSync Events server until Ctrl-C.
 
+use std::io::Write;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -20,9 +21,14 @@ struct Args {
     /// Address to listen on.
     #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
     host: IpAddr,
-    /// A channel namespace to serve (repeatable). Default: `default`.
-    #[arg(long = "namespace", value_name = "NAME")]
+    /// A channel namespace to serve (repeatable). Default: `default`, unless --namespaces-from
+    /// names some.
+    #[arg(long = "namespace", value_name = "NAME", value_parser = parse_namespace)]
     namespaces: Vec<String>,
+    /// Also serve every namespace this appsync-bridge rules document publishes to (the first
+    /// segment of each rule's channel), e.g. `--namespaces-from rules.yaml`.
+    #[arg(long, value_name = "RULES_FILE")]
+    namespaces_from: Option<PathBuf>,
     /// An API key accepted in `x-api-key` (repeatable).
     #[arg(long = "api-key", value_name = "KEY")]
     api_keys: Vec<String>,
@@ -36,20 +42,20 @@ struct Args {
     #[arg(long, default_value = appsync_local::config::DEFAULT_REGION)]
     region: String,
     /// Probability an HTTP publish is answered 429 LimitExceededError.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     throttle: f64,
     /// Probability an HTTP publish is answered 500.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     server_error: f64,
     /// Probability each event of an HTTP publish is reported in failed[] with code 500.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     event_failure: f64,
     /// Probability an HTTP publish is accepted but never answered.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     drop_response: f64,
     /// Probability an accepted HTTP publish is answered 200 with a malformed body (not JSON, `{}`,
     /// truncated, an index out of range or repeated); its events are accepted and fanned out.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = 0.0, value_name = "P", value_parser = parse_probability)]
     malformed_response: f64,
     /// Milliseconds added before every HTTP publish is handled.
     #[arg(long, default_value_t = 0)]
@@ -100,13 +106,34 @@ fn parse_iam(value: &str) -> Result<(String, String), String> {
     }
 }
 
+fn parse_namespace(value: &str) -> Result<String, String> {
+    if appsync_local::channel::is_valid_segment(value) {
+        Ok(value.to_owned())
+    } else {
+        Err(NAMESPACE_RULE.to_owned())
+    }
+}
+
+/// What a namespace name must be (AppSync's channel segment rule).
+const NAMESPACE_RULE: &str =
+    "a namespace is 1-50 of A-Z a-z 0-9 -, starting and ending with a letter or digit";
+
+fn parse_probability(value: &str) -> Result<f64, String> {
+    match value.parse::<f64>() {
+        Ok(p) if (0.0..=1.0).contains(&p) => Ok(p),
+        _ => Err("a probability is a number from 0 to 1 (0.2 is one request in five)".to_owned()),
+    }
+}
+
 fn parse_handler(value: &str) -> Result<(String, PathBuf), String> {
     match value.split_once('=') {
         Some((namespace, file)) if !namespace.is_empty() && !file.is_empty() => {
             if appsync_local::channel::is_valid_segment(namespace) {
                 Ok((namespace.to_owned(), PathBuf::from(file)))
             } else {
-                Err(format!("{namespace} is not a valid namespace name"))
+                Err(format!(
+                    "{namespace} is not a valid namespace name: {NAMESPACE_RULE}"
+                ))
             }
         }
         _ => Err("expected NAMESPACE=FILE.js".to_owned()),
@@ -114,13 +141,33 @@ fn parse_handler(value: &str) -> Result<(String, PathBuf), String> {
 }
 
 impl Args {
-    fn config(self) -> Config {
+    /// The server's configuration, or what is wrong with the flags together (each flag alone
+    /// was checked by its parser).
+    fn config(self) -> Result<Config, String> {
+        if self.throttle + self.server_error > 1.0 {
+            return Err(format!(
+                "--throttle {} and --server-error {} add up to more than 1: one draw per request decides between them",
+                self.throttle, self.server_error
+            ));
+        }
+        let mut namespaces = self.namespaces;
+        if let Some(path) = &self.namespaces_from {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--namespaces-from {}: cannot read: {e}", path.display()))?;
+            let from_rules = appsync_local::rules_namespaces::namespaces_from_rules(&text)
+                .map_err(|e| format!("--namespaces-from {}: {e}", path.display()))?;
+            for namespace in from_rules {
+                if !namespaces.contains(&namespace) {
+                    namespaces.push(namespace);
+                }
+            }
+        }
         let defaults = Config::default();
-        Config {
-            namespaces: if self.namespaces.is_empty() {
+        Ok(Config {
+            namespaces: if namespaces.is_empty() {
                 defaults.namespaces
             } else {
-                self.namespaces
+                namespaces
             },
             api_keys: self.api_keys,
             iam_credentials: self.iam,
@@ -147,7 +194,7 @@ impl Args {
                 _ => None,
             },
             ..defaults
-        }
+        })
     }
 }
 
@@ -162,7 +209,13 @@ async fn main() -> ExitCode {
         .init();
     let args = Args::parse();
     let addr = SocketAddr::new(args.host, args.port);
-    let config = args.config();
+    let config = match args.config() {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("appsync-local: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -197,24 +250,31 @@ async fn main() -> ExitCode {
         Some(_) => ("https", "wss", bound.to_string()),
         None => ("http", "ws", bound.to_string()),
     };
-    println!("appsync-local listening");
-    println!("  HTTP endpoint: {http}://{host}/event");
-    println!("  realtime URL:  {ws}://{host}/event/realtime");
+    // One write, and a closed stdout is no reason to stop serving (println! would panic).
+    let mut banner = String::from("appsync-local listening\n");
+    banner += &format!("  HTTP endpoint: {http}://{host}/event\n");
+    banner += &format!("  realtime URL:  {ws}://{host}/event/realtime\n");
     if let Some(tls) = &tls {
-        println!("  certificate:   {}", tls.cert_path().display());
+        banner += &format!("  certificate:   {}\n", tls.cert_path().display());
     }
-    println!("  namespaces:    {}", namespaces.join(", "));
+    banner += &format!("  namespaces:    {}\n", namespaces.join(", "));
     for (namespace, file) in &config.handlers {
-        println!("  handler:       {namespace} = {}", file.display());
+        banner += &format!("  handler:       {namespace} = {}\n", file.display());
     }
-    println!(
-        "  auth:          {}",
+    banner += &format!("  about:         {http}://{host}/\n");
+    banner += &format!(
+        "  auth:          {}\n",
         if config.auth_required() {
             "required"
         } else {
             "open (no credentials configured)"
         }
     );
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_all(banner.as_bytes())
+        .and_then(|()| stdout.flush());
+    drop(stdout);
     let shutdown = async {
         if let Err(e) = tokio::signal::ctrl_c().await {
             tracing::warn!(error = %e, "cannot listen for ctrl-c");

@@ -18,12 +18,14 @@ use crate::config::{Config, Faults, Scripted};
 use crate::handler::HandlerError;
 use crate::state::{AcceptedEvent, AppState, PublishRequest};
 use crate::tls::{Tls, TlsError};
-use crate::{http, realtime};
+use crate::{home, http, realtime};
 
 /// All routes on one port, as an AppSync custom domain serves them: `POST /event`,
-/// `GET /event/realtime`, and the local control endpoints under `/_local/`.
+/// `GET /event/realtime`, the local control endpoints under `/_local/`, and `GET /`, a page
+/// saying what the server is.
 pub fn router(state: AppState) -> Router {
     Router::new()
+        .route("/", get(home::page))
         .route("/event", post(http::publish).options(http::preflight))
         .route("/event/realtime", get(realtime::upgrade))
         .route("/_local/events", get(http::recent_events))

@@ -14,6 +14,10 @@ pub struct CheckArgs {
     /// The rules document (YAML or JSON); default: BRIDGE_RULES or BRIDGE_RULES_FILE
     #[arg(long, value_name = "FILE")]
     pub rules: Option<PathBuf>,
+    /// Also write the valid document as compact JSON to this file (what `sam build` packages:
+    /// read at init about twenty times faster than YAML)
+    #[arg(long, value_name = "FILE")]
+    pub json_out: Option<PathBuf>,
 }
 
 /// `check`: validates the rules and prints what they do.
@@ -23,10 +27,21 @@ pub fn check(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
-    let (rules, origin) = match load_rules(args.rules.as_deref(), lookup) {
+    let (rules, document) = match load_rules(args.rules.as_deref(), lookup) {
         Ok(loaded) => loaded,
         Err(problems) => return config_error(problems, err),
     };
+    let origin = &document.origin;
+    if let Some(path) = &args.json_out {
+        let json = match document.to_compact_json() {
+            Ok(json) => json,
+            Err(problems) => return config_error(problems, err),
+        };
+        if let Err(e) = std::fs::write(path, json + "\n") {
+            let _ = writeln!(err, "error: {}: cannot write: {e}", path.display());
+            return Exit::Usage;
+        }
+    }
     let written = (|| -> io::Result<()> {
         writeln!(out, "rules document: {origin}")?;
         let names: Vec<&str> = rules.names().collect();
@@ -48,6 +63,9 @@ pub fn check(
             )?;
         }
         writeln!(out, "unmatched: {}", rules.unmatched.as_str())?;
+        if let Some(path) = &args.json_out {
+            writeln!(out, "compact json: {}", path.display())?;
+        }
         writeln!(out, "ok")
     })();
     finish(written, Exit::Ok, err)

@@ -4,27 +4,28 @@
 //! tests run them without a process; [`run`] wires them to the real environment and stdio.
 //!
 //! Exit codes: `0` success; `1` a record failed (could not be read, could not be rendered,
-//! unmatched under `unmatched: fail`, over AppSync's 240 KB event limit) or the event file is
-//! none of the payloads the bridge reads; `2` usage or configuration error (bad
-//! arguments, invalid rules, an unreadable or non-JSON event file).
+//! unmatched under `unmatched: fail`, over AppSync's 240 KB event limit), the event file is
+//! none of the payloads the bridge reads, or it is over a limit AWS enforces before the
+//! function runs (Lambda's 6 MB payload, EventBridge's 256 KB event); `2` usage or configuration
+//! error (bad arguments, invalid rules, an unreadable, non-UTF-8 or non-JSON event file).
 
 mod check;
+mod event_file;
 mod invoke;
 mod route;
 
 use std::ffi::OsString;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::Path;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
 use crate::config::{ConfigError, Lookup, RulesDocument, env_lookup};
-use crate::input::Payload;
 use crate::problem::Problem;
 use crate::rules::RuleSet;
 pub use check::{CheckArgs, check};
-pub use invoke::{InvokeArgs, invoke};
+pub use invoke::{InvokeArgs, LOCAL_API_KEY, LOCAL_ENDPOINT, invoke};
 pub use route::{RouteArgs, route};
 
 /// How a command ended; the process exit code.
@@ -32,7 +33,7 @@ pub use route::{RouteArgs, route};
 pub enum Exit {
     /// 0: everything routed or was dropped as unmatched.
     Ok,
-    /// 1: a record failed, or the event file is not an invocation payload.
+    /// 1: a record failed, or the event file is not an invocation payload AWS would deliver.
     Failed,
     /// 2: bad arguments or configuration.
     Usage,
@@ -59,11 +60,13 @@ impl From<Exit> for ExitCode {
 /// events to AWS AppSync Events channels.
 ///
 /// In AWS Lambda (AWS_LAMBDA_RUNTIME_API set) this binary is the function. On a laptop it checks
-/// rules, dry-runs routing, and invokes the real handler once against an endpoint. The rules document comes from --rules, else from BRIDGE_RULES
-/// (inline YAML or JSON) or BRIDGE_RULES_FILE (a path).
+/// rules, dry-runs routing, and invokes the real handler once against an endpoint. The rules
+/// document comes from --rules, else from BRIDGE_RULES (inline YAML or JSON) or
+/// BRIDGE_RULES_FILE (a path).
 ///
-/// Exit codes: 0 ok; 1 a record failed or the event file is none of the payloads the bridge
-/// reads; 2 usage or configuration error.
+/// Exit codes: 0 ok; 1 a record failed, or the event file is none of the payloads the bridge
+/// reads, or it is over Lambda's 6 MB payload or EventBridge's 256 KB event limit; 2 usage or
+/// configuration error.
 #[derive(Debug, Parser)]
 #[command(name = "appsync-bridge", version)]
 pub struct Cli {
@@ -153,27 +156,23 @@ fn config_error(problems: Vec<Problem>, err: &mut dyn Write) -> Exit {
 
 /// The rules from `--rules`, else from the environment contract, with a description of where
 /// they came from.
-fn load_rules(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<(RuleSet, String), Vec<Problem>> {
+fn load_rules(
+    flag: Option<&Path>,
+    lookup: Lookup<'_>,
+) -> Result<(RuleSet, RulesDocument), Vec<Problem>> {
     let document = match flag {
         Some(path) => RulesDocument::from_file(path)?,
+        // On a laptop the flag is what a user types; the variables are the Lambda's way.
+        None if RulesDocument::none_given(lookup) => {
+            return Err(vec![Problem::new(
+                "--rules",
+                "is required: give the rules document with --rules FILE (or set BRIDGE_RULES to the document, or BRIDGE_RULES_FILE to its path)",
+            )]);
+        }
         None => RulesDocument::from_lookup(lookup)?,
     };
     let rules = document.compile()?;
-    Ok((rules, document.origin.to_string()))
-}
-
-/// The event file as a [`Payload`], read as the Lambda runtime reads an invocation.
-fn read_event_file(path: &Path) -> Result<Payload, String> {
-    let text = if path == Path::new("-") {
-        let mut text = String::new();
-        io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("cannot read stdin: {e}"))?;
-        text
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?
-    };
-    serde_json::from_str(&text).map_err(|e| format!("is not JSON: {e}"))
+    Ok((rules, document))
 }
 
 #[cfg(test)]

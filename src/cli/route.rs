@@ -6,7 +6,8 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Exit, config_error, finish, load_rules, plural, read_event_file};
+use super::event_file::EventFile;
+use super::{Exit, config_error, finish, load_rules, plural};
 use crate::config::Lookup;
 use crate::input::read_payload;
 use crate::limits::MAX_EVENT_BYTES;
@@ -41,18 +42,20 @@ pub fn route(
     err: &mut dyn Write,
 ) -> Exit {
     let (rules, origin) = match load_rules(args.rules.as_deref(), lookup) {
-        Ok(loaded) => loaded,
+        Ok((rules, document)) => (rules, document.origin),
         Err(problems) => return config_error(problems, err),
     };
     let name = args.event_file.display().to_string();
-    let payload = match read_event_file(&args.event_file) {
-        Ok(payload) => payload,
+    let file = match EventFile::read(&args.event_file) {
+        Ok(file) => file,
         Err(message) => {
             let _ = writeln!(err, "error: {name}: {message}");
             return Exit::Usage;
         }
     };
-    let records = match read_payload(payload) {
+    // Routed all the same, so the dry run still shows what the rules do with it.
+    let over_limit = file.over_limit();
+    let records = match read_payload(file.payload) {
         Ok(records) => records,
         Err(e) => {
             let _ = writeln!(err, "error: {name}: {e}");
@@ -75,6 +78,12 @@ pub fn route(
             "event file: {name} ({source}, {count} record{})",
             plural(count)
         )?;
+        if let Some(reason) = &over_limit {
+            writeln!(
+                out,
+                "warning: {reason}; in AWS the function would never run"
+            )?;
+        }
         for (pos, record) in records.enumerate() {
             writeln!(out)?;
             let id = if record.id.is_empty() {
@@ -136,7 +145,7 @@ pub fn route(
             tally.failed
         )
     })();
-    let exit = if tally.failed > 0 {
+    let exit = if tally.failed > 0 || over_limit.is_some() {
         Exit::Failed
     } else {
         Exit::Ok

@@ -65,6 +65,34 @@ fn check_summarises_rules_from_the_environment() {
 }
 
 #[test]
+fn check_writes_the_valid_document_as_compact_json_and_nothing_for_an_invalid_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(dir.path(), "rules.yaml", RULES);
+    let json = dir.path().join("rules.json");
+    let args = [
+        "check",
+        "--rules",
+        rules.to_str().unwrap(),
+        "--json-out",
+        json.to_str().unwrap(),
+    ];
+    let (exit, out, _) = run_args(&args, &no_env);
+    assert_eq!(exit, Exit::Ok);
+    assert!(out.contains("compact json: "), "{out}");
+    let written = std::fs::read_to_string(&json).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(value["rules"][0]["channel"], "/orders/{detail.customerId}");
+    assert_eq!(written.lines().count(), 1);
+
+    std::fs::remove_file(&json).unwrap();
+    write_file(dir.path(), "rules.yaml", "rules: []");
+    let (exit, _, err) = run_args(&args, &no_env);
+    assert_eq!(exit, Exit::Usage);
+    assert!(err.contains("rules: is empty"), "{err}");
+    assert!(!json.exists(), "nothing written for an invalid document");
+}
+
+#[test]
 fn check_reports_every_problem_and_exits_two() {
     let dir = tempfile::tempdir().unwrap();
     let rules = write_file(
@@ -84,7 +112,64 @@ fn check_reports_every_problem_and_exits_two() {
 fn check_without_rules_is_a_configuration_error() {
     let (exit, _, err) = run_args(&["check"], &no_env);
     assert_eq!(exit, Exit::Usage);
-    assert!(err.contains("neither is set"), "{err}");
+    assert!(
+        err.contains("  - --rules: is required: give the rules document with --rules FILE"),
+        "the flag the user can type is named: {err}"
+    );
+    assert!(err.contains("BRIDGE_RULES_FILE"), "{err}");
+}
+
+#[test]
+fn an_event_file_that_is_not_utf8_is_refused_with_the_offset_of_the_bad_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = write_file(dir.path(), "rules.yaml", RULES);
+    let event = dir.path().join("event.json");
+    std::fs::write(&event, b"{\"source\":\"\xff\"}").unwrap();
+    let (exit, _, err) = run_args(
+        &[
+            "route",
+            event.to_str().unwrap(),
+            "--rules",
+            rules.to_str().unwrap(),
+        ],
+        &no_env,
+    );
+    assert_eq!(exit, Exit::Usage);
+    assert!(
+        err.contains("is not valid UTF-8: byte 0xff at offset 11 (line 1, column 12)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn route_of_a_batch_over_lambdas_payload_limit_warns_with_the_limit_and_exits_one() {
+    let body = "x".repeat(crate::limits::MAX_INVOCATION_PAYLOAD_BYTES);
+    let (exit, out, _) = route_event(&format!(
+        r#"{{"Records":[{{"messageId":"m-1","eventSource":"aws:sqs","body":"{body}"}}]}}"#
+    ));
+    assert_eq!(exit, Exit::Failed);
+    assert!(
+        out.contains("warning: the payload is 6291523 bytes, over Lambda's 6291456 byte (6 MB) invocation limit"),
+        "{}",
+        &out[..out.len().min(600)]
+    );
+    // Still a dry run of every record.
+    assert!(out.contains("record 0 id=m-1\n  unmatched: dropped"));
+}
+
+#[test]
+fn route_of_an_event_over_eventbridges_limit_warns_with_the_limit_and_exits_one() {
+    let big = "x".repeat(crate::limits::MAX_EVENTBRIDGE_EVENT_BYTES);
+    let (exit, out, _) = route_event(&format!(
+        r#"{{"id":"e-1","source":"shop.orders","detail-type":"X","detail":{{"customerId":"c-9","note":"{big}"}}}}"#
+    ));
+    assert_eq!(exit, Exit::Failed);
+    assert!(
+        out.contains("over EventBridge's 262144 byte (256 KB) event limit"),
+        "{}",
+        &out[..out.len().min(600)]
+    );
+    assert!(out.contains("orders -> /orders/c-9"));
 }
 
 #[test]

@@ -12,6 +12,25 @@ pub struct Endpoint {
     pub authority: String,
 }
 
+impl Endpoint {
+    /// True for a loopback host (`localhost`, `127.0.0.0/8`, `::1`): the local server, where the
+    /// CLI can say what to start when nothing answers.
+    pub fn is_loopback(&self) -> bool {
+        is_loopback(host_of(&self.authority))
+    }
+
+    /// `host:port` to connect to: the authority with the scheme's default port made explicit.
+    pub fn socket_authority(&self) -> String {
+        if port_of(&self.authority).is_some() {
+            self.authority.clone()
+        } else if self.url.starts_with("http://") {
+            format!("{}:80", self.authority)
+        } else {
+            format!("{}:443", self.authority)
+        }
+    }
+}
+
 /// Normalises `https://host/event`, `https://host` or a bare host to `https://host/event`.
 /// `http://` is accepted only for loopback hosts (the local server).
 pub(super) fn parse_endpoint(raw: &str) -> Result<Endpoint, String> {
@@ -139,6 +158,23 @@ pub(super) fn region_from_host(host: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_endpoints_know_it_and_name_the_port_to_connect_to() {
+        let local = parse_endpoint("http://127.0.0.1:8787/event").unwrap();
+        assert!(local.is_loopback());
+        assert_eq!(local.socket_authority(), "127.0.0.1:8787");
+        assert_eq!(
+            parse_endpoint("http://[::1]").unwrap().socket_authority(),
+            "[::1]:80"
+        );
+        let aws = parse_endpoint("abc.appsync-api.eu-west-1.amazonaws.com").unwrap();
+        assert!(!aws.is_loopback());
+        assert_eq!(
+            aws.socket_authority(),
+            "abc.appsync-api.eu-west-1.amazonaws.com:443"
+        );
+    }
 
     #[test]
     fn the_three_endpoint_forms_normalise_to_the_event_url() {

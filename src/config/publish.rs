@@ -64,6 +64,17 @@ pub enum AuthMode {
 }
 
 impl AuthMode {
+    /// The contract's spelling, as `APPSYNC_AUTH_MODE` takes it.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMode::AwsIam => "AWS_IAM",
+            AuthMode::ApiKey => "API_KEY",
+            AuthMode::AmazonCognitoUserPools => "AMAZON_COGNITO_USER_POOLS",
+            AuthMode::OpenidConnect => "OPENID_CONNECT",
+            AuthMode::AwsLambda => "AWS_LAMBDA",
+        }
+    }
+
     /// Parses the contract's spelling (`AWS_IAM`, `API_KEY`, ...).
     pub fn parse(text: &str) -> Option<AuthMode> {
         match text.trim() {

@@ -26,6 +26,14 @@ pub(super) enum Shape {
     Other(Value),
 }
 
+impl Payload {
+    /// True for a payload with a `Records` array (a synchronous batch), false for anything else
+    /// (an EventBridge event): the two are held to different AWS size limits.
+    pub fn has_records(&self) -> bool {
+        matches!(self.0, Shape::Records(_))
+    }
+}
+
 impl From<Value> for Payload {
     /// For callers that already hold a `Value` (tests): its text is read as the runtime reads a
     /// payload, so there is one reader whatever the caller holds.

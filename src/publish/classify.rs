@@ -15,6 +15,8 @@
 //! `{"errors":[{"errorType":..,"message":..}]}` (the shape the official clients read; which
 //! status AppSync uses for which error is UNVERIFIED).
 
+use std::borrow::Cow;
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -84,64 +86,11 @@ struct Answer<'a> {
     failed: Option<Vec<&'a serde_json::value::RawValue>>,
 }
 
-/// A `successful[]` entry: only its index is read.
+/// A `successful[]` entry: only its index is read (a number costs no allocation).
 #[derive(Deserialize)]
 struct Listed {
     #[serde(default)]
-    index: Index,
-}
-
-/// An index as [`index_of`] reads it (a whole number or a numeric string), read in place.
-#[derive(Default)]
-struct Index(Option<u64>);
-
-impl<'de> Deserialize<'de> for Index {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct IndexVisitor;
-        impl<'de> serde::de::Visitor<'de> for IndexVisitor {
-            type Value = Index;
-            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-                f.write_str("an event index")
-            }
-            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Index, E> {
-                Ok(Index(Some(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Index, E> {
-                Ok(Index(v.trim().parse().ok()))
-            }
-            // Anything else is no index: the slow reader says so.
-            fn visit_i64<E: serde::de::Error>(self, _: i64) -> Result<Index, E> {
-                Ok(Index(None))
-            }
-            fn visit_f64<E: serde::de::Error>(self, _: f64) -> Result<Index, E> {
-                Ok(Index(None))
-            }
-            fn visit_bool<E: serde::de::Error>(self, _: bool) -> Result<Index, E> {
-                Ok(Index(None))
-            }
-            fn visit_unit<E: serde::de::Error>(self) -> Result<Index, E> {
-                Ok(Index(None))
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Index, A::Error> {
-                while seq.next_element::<serde::de::IgnoredAny>()?.is_some() {}
-                Ok(Index(None))
-            }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<Index, A::Error> {
-                while map
-                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
-                    .is_some()
-                {}
-                Ok(Index(None))
-            }
-        }
-        deserializer.deserialize_any(IndexVisitor)
-    }
+    index: Option<Value>,
 }
 
 /// The outcomes a well-formed 2xx body gives, or what is wrong with it.
@@ -155,23 +104,18 @@ fn read_success(events: usize, body: &[u8]) -> Result<Vec<EventOutcome>, Malform
         return explain(events, body);
     };
     let successful = answer.successful.ok_or(Malformed::NoSuccessful)?;
-    let mut outcomes: Vec<Option<EventOutcome>> = vec![None; events];
-    for (at, entry) in successful.iter().enumerate() {
-        let index = entry.index.0;
-        place(
-            &mut outcomes,
-            "successful",
-            at,
-            index,
-            EventOutcome::Delivered,
-        )?;
-    }
-    for (at, entry) in answer.failed.into_iter().flatten().enumerate() {
-        let entry: Value = serde_json::from_str(entry.get()).map_err(|_| Malformed::NotJson)?;
-        let index = entry.get("index").and_then(index_of);
-        place(&mut outcomes, "failed", at, index, rejected(&entry))?;
-    }
-    Ok(finish(outcomes))
+    let failed = answer.failed.into_iter().flatten().map(|raw| {
+        serde_json::from_str::<Value>(raw.get())
+            .map(Cow::Owned)
+            .map_err(|_| Malformed::NotJson)
+    });
+    settle(
+        events,
+        successful
+            .iter()
+            .map(|e| e.index.as_ref().and_then(index_of)),
+        failed,
+    )
 }
 
 /// Reads a 2xx body that the fast reader did not take, as a whole `Value`: what is wrong with
@@ -191,9 +135,22 @@ fn explain(events: usize, body: &[u8]) -> Result<Vec<EventOutcome>, Malformed> {
     };
     let successful = list("successful")?.ok_or(Malformed::NoSuccessful)?;
     let failed = list("failed")?;
+    settle(
+        events,
+        successful.iter().map(|e| e.get("index").and_then(index_of)),
+        failed.into_iter().flatten().map(|e| Ok(Cow::Borrowed(e))),
+    )
+}
+
+/// The outcomes from a body's lists, whichever reader took them: the indices of its
+/// `successful[]` entries and its `failed[]` entries. An event in neither is unlisted.
+fn settle<'v>(
+    events: usize,
+    successful: impl Iterator<Item = Option<u64>>,
+    failed: impl Iterator<Item = Result<Cow<'v, Value>, Malformed>>,
+) -> Result<Vec<EventOutcome>, Malformed> {
     let mut outcomes: Vec<Option<EventOutcome>> = vec![None; events];
-    for (at, entry) in successful.iter().enumerate() {
-        let index = entry.get("index").and_then(index_of);
+    for (at, index) in successful.enumerate() {
         place(
             &mut outcomes,
             "successful",
@@ -202,11 +159,15 @@ fn explain(events: usize, body: &[u8]) -> Result<Vec<EventOutcome>, Malformed> {
             EventOutcome::Delivered,
         )?;
     }
-    for (at, entry) in failed.into_iter().flatten().enumerate() {
+    for (at, entry) in failed.enumerate() {
+        let entry = entry?;
         let index = entry.get("index").and_then(index_of);
-        place(&mut outcomes, "failed", at, index, rejected(entry))?;
+        place(&mut outcomes, "failed", at, index, rejected(&entry))?;
     }
-    Ok(finish(outcomes))
+    Ok(outcomes
+        .into_iter()
+        .map(|o| o.unwrap_or(EventOutcome::Unlisted))
+        .collect())
 }
 
 /// Puts an entry's outcome at its index: one that is missing, out of range or already taken
@@ -237,14 +198,6 @@ fn rejected(entry: &Value) -> EventOutcome {
         code: either(entry, "code", "errorCode", code_of),
         message: either(entry, "message", "errorMessage", Value::as_str).map(str::to_owned),
     })
-}
-
-/// Every event in neither list is unlisted.
-fn finish(outcomes: Vec<Option<EventOutcome>>) -> Vec<EventOutcome> {
-    outcomes
-        .into_iter()
-        .map(|o| o.unwrap_or(EventOutcome::Unlisted))
-        .collect()
 }
 
 /// The first of a failed entry's two spellings that reads as a `T` (an entry that is not an
@@ -358,11 +311,35 @@ mod tests {
 
     #[test]
     fn a_failed_entry_without_a_usable_index_fails_every_event() {
-        let r = response(200, r#"{"failed":[{"code":429}]}"#);
+        let r = response(200, r#"{"successful":[],"failed":[{"code":429}]}"#);
         let out = classify(3, &r);
         assert!(out.iter().all(|o| failed(o).is_some_and(|f| f.retryable)));
-        let r = response(200, r#"{"failed":[{"index":7,"code":400}]}"#);
-        assert!(classify(2, &r).iter().all(|o| failed(o).is_some()));
+        assert!(out.iter().all(|o| matches!(
+            o,
+            EventOutcome::Failed(EventError::Unconfirmed {
+                why: Malformed::NoIndex {
+                    list: "failed",
+                    at: 0
+                },
+                ..
+            })
+        )));
+        let r = response(
+            200,
+            r#"{"successful":[],"failed":[{"index":7,"code":400}]}"#,
+        );
+        let out = classify(2, &r);
+        assert!(out.iter().all(|o| failed(o).is_some()));
+        assert!(out.iter().all(|o| matches!(
+            o,
+            EventOutcome::Failed(EventError::Unconfirmed {
+                why: Malformed::OutOfRange {
+                    index: 7,
+                    events: 2
+                },
+                ..
+            })
+        )));
     }
 
     #[test]
@@ -400,6 +377,11 @@ mod tests {
             let body = format!(r#"{{"successful":[{{"index":0}}],"failed":[{entry}]}}"#);
             let out = classify(2, &response(200, &body));
             assert!(out.iter().all(|o| failed(o).is_some()), "{entry}: {out:?}");
+            assert!(
+                out.iter()
+                    .all(|o| matches!(o, EventOutcome::Failed(EventError::Unconfirmed { .. }))),
+                "{entry}: {out:?}"
+            );
         }
     }
 

@@ -20,10 +20,17 @@ use crate::publish::SendError;
 /// with credentials that expire on the way (the SDKs' identity cache uses the same margin).
 const CREDENTIALS_REFRESH_MARGIN: Duration = Duration::from_secs(5 * 60);
 
+/// What the default chain tried and how to give it credentials: its own error only says "an
+/// error occurred while loading credentials" (and its per-provider warnings are kept out of the
+/// CLI's default log level).
+const DEFAULT_CHAIN_HELP: &str = "the default AWS credential chain found none in the environment (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY), the profile (AWS_PROFILE, else default, in ~/.aws/config and ~/.aws/credentials), a web identity token (AWS_WEB_IDENTITY_TOKEN_FILE), the container endpoint or the EC2 instance metadata; export AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN), or set AWS_PROFILE (for an SSO profile: eval \"$(aws configure export-credentials --format env)\")";
+
 /// The credential provider (the default chain unless one is given) and the last credentials.
 #[derive(Debug)]
 pub(crate) struct KeptCredentials {
     region: String,
+    /// Whether the provider is aws-config's default chain (its failures say what it tried).
+    default_chain: bool,
     provider: OnceCell<SharedCredentialsProvider>,
     /// The last credentials, reused until [`CREDENTIALS_REFRESH_MARGIN`] before they expire.
     /// Locked across the fetch, so a refresh asks the provider once.
@@ -35,6 +42,7 @@ impl KeptCredentials {
     pub(crate) fn default_chain(region: String) -> Self {
         Self {
             region,
+            default_chain: true,
             provider: OnceCell::new(),
             kept: Mutex::new(None),
         }
@@ -44,6 +52,7 @@ impl KeptCredentials {
     pub(crate) fn from_provider(region: String, provider: SharedCredentialsProvider) -> Self {
         Self {
             region,
+            default_chain: false,
             provider: OnceCell::new_with(Some(provider)),
             kept: Mutex::new(None),
         }
@@ -64,10 +73,13 @@ impl KeptCredentials {
             .provider
             .get_or_try_init(|| default_chain(self.region.clone()))
             .await?;
-        let credentials = provider
-            .provide_credentials()
-            .await
-            .map_err(|e| SendError::Credentials(e.to_string()))?;
+        let credentials = provider.provide_credentials().await.map_err(|e| {
+            if self.default_chain {
+                SendError::Credentials(format!("{e}; {DEFAULT_CHAIN_HELP}"))
+            } else {
+                SendError::Credentials(e.to_string())
+            }
+        })?;
         *kept = Some(credentials.clone());
         Ok(credentials.into())
     }

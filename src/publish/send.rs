@@ -109,6 +109,7 @@ impl HttpPublisher {
                 HeaderValue::from_static("application/json"),
             );
         let request = self.auth.authorize(request, &self.endpoint, &body).await?;
+        let transport = |e| transport(e, &self.endpoint);
         let response = request.body(body).send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?;
@@ -119,21 +120,54 @@ impl HttpPublisher {
     }
 }
 
-fn transport(e: reqwest::Error) -> SendError {
+fn transport(e: reqwest::Error, endpoint: &Endpoint) -> SendError {
     if e.is_timeout() {
-        SendError::Timeout
-    } else {
-        // `{:#}`-style chain without the URL's query (we send none) and never any header.
-        let e = e.without_url();
-        let mut message = e.to_string();
-        let mut source = std::error::Error::source(&e);
-        while let Some(s) = source {
-            message.push_str(": ");
-            message.push_str(&s.to_string());
-            source = s.source();
-        }
-        SendError::Transport(message)
+        return SendError::Timeout;
     }
+    if answered_in_plain_http(&e) {
+        // rustls only says "received corrupt message of type InvalidContentType".
+        return SendError::Transport(format!(
+            "the server at {} speaks plain HTTP, not TLS: use http:// for a local server without TLS (appsync-local without --tls), or start appsync-local with --tls",
+            endpoint.authority
+        ));
+    }
+    // `{:#}`-style chain without the URL's query (we send none) and never any header.
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        message.push_str(": ");
+        message.push_str(&s.to_string());
+        source = s.source();
+    }
+    SendError::Transport(message)
+}
+
+/// Whether the TLS handshake failed because the server's first bytes were not a TLS record: a
+/// plain HTTP server on an `https://` endpoint. rustls' error sits inside an `io::Error`, whose
+/// `source()` skips it, so each `io::Error` in the chain is opened too.
+fn answered_in_plain_http(e: &(dyn std::error::Error + 'static)) -> bool {
+    let not_tls = |e: &(dyn std::error::Error + 'static)| {
+        matches!(
+            e.downcast_ref::<rustls::Error>(),
+            Some(rustls::Error::InvalidMessage(
+                rustls::InvalidMessage::InvalidContentType
+            ))
+        )
+    };
+    let mut next = Some(e);
+    while let Some(e) = next {
+        let inner = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .map(|inner| inner as &(dyn std::error::Error + 'static));
+        if not_tls(e) || inner.is_some_and(|inner| not_tls(inner) || answered_in_plain_http(inner))
+        {
+            return true;
+        }
+        next = e.source();
+    }
+    false
 }
 
 impl Publisher for HttpPublisher {

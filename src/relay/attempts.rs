@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use tokio::time::Instant;
-use tracing::{Instrument, debug, info_span};
+use tracing::{Instrument, debug, debug_span};
 
 use super::Ctx;
 use crate::ordering::KeyKind;
@@ -22,7 +22,9 @@ pub(super) async fn send_with_retries<P: Publisher>(
     events: &[OutgoingEvent],
     ordered: Option<KeyKind>,
 ) -> Vec<Result<Accepted, EventError>> {
-    let span = info_span!("publish", channel, events = events.len());
+    // Debug level: nothing inside it logs at the default level, and an enabled span costs on
+    // every poll of the request.
+    let span = debug_span!("publish", channel, events = events.len());
     async move {
         let mut results: Vec<Option<Result<Accepted, EventError>>> = vec![None; events.len()];
         let mut pending: Vec<usize> = (0..events.len()).collect();

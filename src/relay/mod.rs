@@ -132,8 +132,8 @@ fn prepare(pos: usize, routed: Result<Vec<Routed>, RecordFailure>) -> Prepared {
     }
 }
 
-/// One routed event of the record at `pos`, ready to send: the payload becomes its JSON text (a
-/// `Value` always serialises), and the routed channel and rule move into the event.
+/// One routed event of the record at `pos`, ready to send: its channel, rule and payload text
+/// move into the event.
 pub fn outgoing(pos: usize, routed: Routed) -> OutgoingEvent {
     OutgoingEvent {
         origin: Origin {
@@ -141,7 +141,7 @@ pub fn outgoing(pos: usize, routed: Routed) -> OutgoingEvent {
             rule: routed.rule,
         },
         channel: routed.channel,
-        json: routed.payload.to_string(),
+        json: routed.json,
     }
 }
 

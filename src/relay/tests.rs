@@ -47,7 +47,7 @@ fn routed(rule: &str, channel: &str, payload: serde_json::Value) -> Routed {
     Routed {
         rule: Arc::from(rule),
         channel: channel.to_owned(),
-        payload,
+        json: payload.to_string(),
     }
 }
 

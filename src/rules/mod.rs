@@ -74,6 +74,11 @@ pub struct RuleSet {
 impl RuleSet {
     /// Parses a rules document (YAML or JSON).
     pub fn parse(text: &str) -> Result<RuleSet, Vec<Problem>> {
+        Self::from_value(&Self::read_document(text)?)
+    }
+
+    /// Reads a rules document's text (YAML or JSON) into its JSON value, unvalidated.
+    pub fn read_document(text: &str) -> Result<Value, Vec<Problem>> {
         if text.trim().is_empty() {
             return Err(vec![Problem::new("rules document", "is empty")]);
         }
@@ -85,15 +90,14 @@ impl RuleSet {
         if text.trim_start().starts_with('{')
             && let Ok(document) = serde_json::from_str::<Value>(text)
         {
-            return Self::from_value(&document);
+            return Ok(document);
         }
-        let document: Value = serde_norway::from_str(text).map_err(|e| {
+        serde_norway::from_str(text).map_err(|e| {
             vec![Problem::new(
                 "rules document",
                 format!("is not valid YAML or JSON: {e}"),
             )]
-        })?;
-        Self::from_value(&document)
+        })
     }
 
     /// Validates a parsed document.

@@ -3,6 +3,7 @@
 
 use appsync_bridge::handler::{App, HandlerError};
 use appsync_bridge::limits::MAX_EVENT_BYTES;
+use appsync_bridge::metrics::MetricsSink;
 use appsync_local::{AuthOutcome, Scripted};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -65,8 +66,9 @@ async fn sigv4_requests_are_verified_by_the_server_and_no_secret_is_logged() {
         ],
     );
     let credentials = Credentials::new(AKID, SECRET, Some(SESSION.into()), None, "test");
-    let app =
-        App::new(config).with_credentials_provider(SharedCredentialsProvider::new(credentials));
+    let app = App::new(config)
+        .with_credentials_provider(SharedCredentialsProvider::new(credentials))
+        .with_metrics(MetricsSink::Off);
     let records = vec![("m0", order("c1", 0), None), ("m1", order("c2", 1), None)];
     let answer = run(&app, sqs_batch(&records)).await.unwrap();
     assert!(failed_items(&answer).is_empty(), "{answer}");
@@ -88,7 +90,8 @@ async fn sigv4_requests_are_verified_by_the_server_and_no_secret_is_logged() {
             ("APPSYNC_REGION", "eu-west-1"),
         ],
     ))
-    .with_credentials_provider(SharedCredentialsProvider::new(wrong));
+    .with_credentials_provider(SharedCredentialsProvider::new(wrong))
+    .with_metrics(MetricsSink::Off);
     let answer = run(&app, sqs_batch(&[("m2", order("c1", 2), None)]))
         .await
         .unwrap();

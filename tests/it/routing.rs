@@ -194,7 +194,7 @@ fn the_order_status_payload_is_a_typed_projection() {
     let invocation = read_invocation(sample("eventbridge-order-status.json"));
     let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
     assert_eq!(
-        routed[0].payload,
+        serde_json::from_str::<Value>(&routed[0].json).unwrap(),
         serde_json::json!({
             "orderId": "ord-20261122-0007",
             "status": "SHIPPED",
@@ -214,7 +214,7 @@ fn the_oversized_poison_record_routes_but_exceeds_the_event_limit() {
     assert!(text.len() < 300 * 1024, "keep the sample small");
     let invocation = read_invocation(serde_json::from_str(&text).unwrap());
     let routed = route(&rules, invocation.records[3].document.as_ref().unwrap()).unwrap();
-    assert!(routed[0].payload.to_string().len() > MAX_EVENT_BYTES);
+    assert!(routed[0].json.len() > MAX_EVENT_BYTES);
 }
 
 #[test]
@@ -235,9 +235,8 @@ fn dynamodb_rules_read_unmarshalled_images_keys_and_metadata() {
         .records
         .iter()
         .map(|r| {
-            route(&rules, r.document.as_ref().unwrap()).unwrap()[0]
-                .payload
-                .clone()
+            let routed = route(&rules, r.document.as_ref().unwrap()).unwrap();
+            serde_json::from_str(&routed[0].json).unwrap()
         })
         .collect();
     // INSERT: the new image's values with their JSON types (74.50 is a number a double holds).

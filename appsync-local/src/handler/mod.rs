@@ -93,6 +93,11 @@ impl Handlers {
         Ok(())
     }
 
+    /// Each namespace with a handler and its file, in namespace order.
+    pub fn files(&self) -> impl Iterator<Item = (&str, &std::path::Path)> {
+        self.files.iter().map(|(n, p)| (n.as_str(), p.as_path()))
+    }
+
     /// True when the namespace has a handler file.
     pub fn has(&self, namespace: &str) -> bool {
         self.files.contains_key(namespace)

@@ -15,6 +15,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::http::{HeaderMap, Uri};
 use axum::response::Response;
 use base64::Engine;
+use futures_util::SinkExt;
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::error::RecvError;
 use tracing::{info, warn};
@@ -191,7 +192,11 @@ impl Connection {
                     return self.close(socket, 1001, "server shutting down").await;
                 }
                 message = socket.recv() => match message {
-                    None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return Ok(()),
+                    None | Some(Err(_)) => return Ok(()),
+                    // The WebSocket layer queues the close reply but only sends it on the next
+                    // write: flush it, or the client sees 1006 (no close frame) instead of a
+                    // clean close.
+                    Some(Ok(Message::Close(_))) => return self.finish_close(socket).await,
                     Some(Ok(Message::Text(text))) => {
                         let reply = self.handle(text.as_str()).await;
                         self.send(socket, reply).await?;
@@ -244,6 +249,14 @@ impl Connection {
             reason: reason.into(),
         };
         match tokio::time::timeout(WRITE_TIMEOUT, socket.send(Message::Close(Some(frame)))).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(Stop),
+        }
+    }
+
+    /// Sends the queued reply to the client's close frame and waits for the connection to end.
+    async fn finish_close(&self, socket: &mut WebSocket) -> Result<(), Stop> {
+        match tokio::time::timeout(WRITE_TIMEOUT, SinkExt::flush(socket)).await {
             Ok(Ok(())) => Ok(()),
             _ => Err(Stop),
         }

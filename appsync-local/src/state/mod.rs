@@ -92,6 +92,8 @@ struct Log {
 
 struct Shared {
     namespaces: Vec<String>,
+    /// Whether the server is configured to serve HTTPS and WSS.
+    tls: bool,
     handlers: Handlers,
     auth: Authenticator,
     keepalive: Duration,
@@ -147,6 +149,7 @@ impl AppState {
         Self {
             inner: Arc::new(Shared {
                 namespaces,
+                tls: config.tls.is_some(),
                 handlers: Handlers::new(config.handlers.clone(), config.handler_timeout),
                 auth: Authenticator::new(&config),
                 // A zero interval would panic in tokio, a huge one overflow the clock.
@@ -175,6 +178,11 @@ impl AppState {
 
     pub(crate) fn namespaces(&self) -> &[String] {
         &self.inner.namespaces
+    }
+
+    /// Whether the server is configured for HTTPS and WSS (`Config::tls`).
+    pub(crate) fn tls(&self) -> bool {
+        self.inner.tls
     }
 
     pub(crate) fn handlers(&self) -> &Handlers {
@@ -218,6 +226,11 @@ impl AppState {
         let mut state = lock(&self.inner.faults);
         state.script.clear();
         state.script.extend(outcomes);
+    }
+
+    /// The scripted outcomes still queued, next first.
+    pub fn queued_script(&self) -> Vec<Scripted> {
+        lock(&self.inner.faults).script.iter().cloned().collect()
     }
 
     /// Numbers an arriving HTTP publish and takes its scripted outcome, atomically, so the n-th

@@ -194,3 +194,79 @@ fn a_handler_flag_without_a_namespace_or_with_a_missing_file_is_refused() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_bad_namespace_or_a_probability_above_one_is_refused_with_the_rule() {
+    for (args, expected) in [
+        (&["--namespace", "bad_ns"][..], "1-50 of A-Z a-z 0-9 -"),
+        (&["--throttle", "2"][..], "number from 0 to 1"),
+        (&["--event-failure=-0.5"][..], "number from 0 to 1"),
+        (
+            &["--throttle", "0.6", "--server-error", "0.6", "--port", "0"][..],
+            "add up to more than 1",
+        ),
+    ] {
+        let output = Command::new(BIN).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn namespaces_from_a_rules_document_are_served_and_listed_on_the_page() {
+    let rules =
+        std::env::temp_dir().join(format!("appsync-local-rules-{}.yaml", std::process::id()));
+    std::fs::write(
+        &rules,
+        "rules:\n  - name: a\n    channel: /shop/{detail.id}\n  - name: b\n    channel: /desk/x\n",
+    )
+    .unwrap();
+    let mut child = Command::new(BIN)
+        .args(["--port", "0", "--namespace", "extra", "--namespaces-from"])
+        .arg(&rules)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let banner = banner(child.stdout.take().unwrap());
+    assert_eq!(value(&banner, "namespaces"), "extra, shop, desk");
+    let endpoint = value(&banner, "HTTP endpoint").to_owned();
+    let send = |channel: &str| {
+        client()
+            .post(&endpoint)
+            .header("content-type", "application/json")
+            .body(publish_body(channel, &[json!(1)]).to_string())
+            .send()
+    };
+    assert_eq!(send("/desk/x").await.unwrap().status(), 200);
+    assert_eq!(send("/default/x").await.unwrap().status(), 404);
+    let root = endpoint.trim_end_matches("/event").to_owned() + "/";
+    let page = client()
+        .get(&root)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("namespaces:    extra, shop, desk"), "{page}");
+    assert!(page.contains(&format!("POST {endpoint}")), "{page}");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    std::fs::write(
+        &rules,
+        "rules:\n  - name: t\n    channel: /{detail.tenant}/x\n",
+    )
+    .unwrap();
+    let output = Command::new(BIN)
+        .args(["--port", "0", "--namespaces-from"])
+        .arg(&rules)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("rules[0] (t)"), "{stderr}");
+    let _ = std::fs::remove_file(&rules);
+}

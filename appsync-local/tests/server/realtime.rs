@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use appsync_local::Config;
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -315,4 +315,25 @@ async fn shutdown_closes_open_websocket_connections() {
         }
     };
     assert!(matches!(ended, Some(1001) | None));
+}
+
+#[tokio::test]
+async fn a_client_that_closes_gets_the_close_reply_with_its_code() {
+    let server = open().await;
+    let mut ws = connect(&server, &no_auth()).await;
+    init(&mut ws).await;
+    let frame = tokio_tungstenite::tungstenite::protocol::CloseFrame {
+        code: 1000.into(),
+        reason: "bye".into(),
+    };
+    ws.send(Message::Close(Some(frame))).await.unwrap();
+    let reply = loop {
+        match tokio::time::timeout(TIMEOUT, ws.next()).await.unwrap() {
+            Some(Ok(Message::Close(frame))) => break Ok(frame.map(|f| u16::from(f.code))),
+            Some(Ok(_)) => {}
+            other => break Err(format!("{other:?}")),
+        }
+    };
+    assert_eq!(reply, Ok(Some(1000)), "a clean close, not 1006");
+    server.shutdown().await;
 }

@@ -2,9 +2,10 @@
 //! one placeholder keeps the value's JSON type, mixed text interpolates. The default payload is
 //! the event's `detail`.
 
-use serde_json::{Map, Value};
-
 use std::borrow::Cow;
+
+use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+use serde_json::{Map, Value};
 
 use super::{Filter, Piece, Placeholder, TemplateError, Text, hash, slug};
 use crate::limits::MAX_SEGMENT_CHARS;
@@ -55,10 +56,83 @@ impl PayloadTemplate {
         matches!(self.node, Node::Detail)
     }
 
-    /// Renders the payload for one event document. Never fails.
+    /// Renders the payload for one event document as a `Value`. Never fails.
     pub fn render(&self, document: &Value) -> Value {
-        render_node(&self.node, document)
+        // A view of borrowed values always converts (its map keys are strings).
+        serde_json::to_value(self.view(document)).unwrap_or(Value::Null)
     }
+
+    /// Renders the payload for one event document straight to its compact JSON text (what is
+    /// published), borrowing from the document instead of building a tree: the default
+    /// payload's `detail` is written, not copied. The same text as `render(..).to_string()`.
+    pub fn render_json(&self, document: &Value) -> String {
+        // Writing borrowed values and strings into a `Vec` cannot fail.
+        serde_json::to_string(&self.view(document)).unwrap_or_else(|_| "null".to_owned())
+    }
+
+    fn view<'a>(&'a self, document: &'a Value) -> Rendered<'a> {
+        Rendered {
+            node: &self.node,
+            document,
+        }
+    }
+}
+
+/// A node rendered against a document, as it serialises: objects keep the template's key order
+/// (sorted, as a `serde_json::Map` holds them), values are borrowed from the document.
+struct Rendered<'a> {
+    node: &'a Node,
+    document: &'a Value,
+}
+
+impl Serialize for Rendered<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let document = self.document;
+        match self.node {
+            Node::Detail => document
+                .get("detail")
+                .unwrap_or(&Value::Null)
+                .serialize(serializer),
+            Node::Literal(v) => v.serialize(serializer),
+            Node::Exact(p) => match (p.lookup(document), p.filter) {
+                (None, _) => serializer.serialize_unit(),
+                (Some(v), None) => v.serialize(serializer),
+                (Some(v), Some(filter)) => serializer.serialize_str(&filter_payload(filter, v)),
+            },
+            Node::Text(text) => serializer.serialize_str(&interpolate(text, document)),
+            Node::Object(nodes) => {
+                let mut map = serializer.serialize_map(Some(nodes.len()))?;
+                for (k, node) in nodes {
+                    map.serialize_entry(k, &Rendered { node, document })?;
+                }
+                map.end()
+            }
+            Node::Array(nodes) => {
+                let mut seq = serializer.serialize_seq(Some(nodes.len()))?;
+                for node in nodes {
+                    seq.serialize_element(&Rendered { node, document })?;
+                }
+                seq.end()
+            }
+        }
+    }
+}
+
+/// Text with its placeholders filled in; a missing field is empty text.
+fn interpolate(text: &Text, document: &Value) -> String {
+    let mut out = String::new();
+    for piece in &text.pieces {
+        match piece {
+            Piece::Literal(s) => out.push_str(s),
+            Piece::Placeholder(p) => match (p.lookup(document), p.filter) {
+                (None, _) => {}
+                (Some(Value::String(s)), None) => out.push_str(s),
+                (Some(v), None) => out.push_str(&v.to_string()),
+                (Some(v), Some(filter)) => out.push_str(&filter_payload(filter, v)),
+            },
+        }
+    }
+    out
 }
 
 fn parse_node(value: &Value, at: String, problems: &mut Vec<(String, TemplateError)>) -> Node {
@@ -135,43 +209,6 @@ fn parse_node(value: &Value, at: String, problems: &mut Vec<(String, TemplateErr
     }
 }
 
-fn render_node(node: &Node, document: &Value) -> Value {
-    match node {
-        Node::Detail => document.get("detail").cloned().unwrap_or(Value::Null),
-        Node::Literal(v) => v.clone(),
-        Node::Exact(p) => match (p.lookup(document), p.filter) {
-            (None, _) => Value::Null,
-            (Some(v), None) => v.clone(),
-            (Some(v), Some(filter)) => Value::String(filter_payload(filter, v)),
-        },
-        Node::Text(text) => {
-            let mut out = String::new();
-            for piece in &text.pieces {
-                match piece {
-                    Piece::Literal(s) => out.push_str(s),
-                    Piece::Placeholder(p) => match (p.lookup(document), p.filter) {
-                        (None, _) => {}
-                        (Some(Value::String(s)), None) => out.push_str(s),
-                        (Some(v), None) => out.push_str(&v.to_string()),
-                        (Some(v), Some(filter)) => out.push_str(&filter_payload(filter, v)),
-                    },
-                }
-            }
-            Value::String(out)
-        }
-        Node::Object(nodes) => {
-            let mut map = Map::new();
-            for (k, n) in nodes {
-                map.insert(k.clone(), render_node(n, document));
-            }
-            Value::Object(map)
-        }
-        Node::Array(nodes) => {
-            Value::Array(nodes.iter().map(|n| render_node(n, document)).collect())
-        }
-    }
-}
-
 /// Filters in a payload take the value's text (strings raw, anything else its JSON text) and
 /// never fail: a slug of nothing is the empty string.
 fn filter_payload(filter: Filter, v: &Value) -> String {
@@ -191,6 +228,32 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    /// The rendering the serialising view must reproduce: a tree built value by value.
+    fn reference_render(node: &Node, document: &Value) -> Value {
+        match node {
+            Node::Detail => document.get("detail").cloned().unwrap_or(Value::Null),
+            Node::Literal(v) => v.clone(),
+            Node::Exact(p) => match (p.lookup(document), p.filter) {
+                (None, _) => Value::Null,
+                (Some(v), None) => v.clone(),
+                (Some(v), Some(filter)) => Value::String(filter_payload(filter, v)),
+            },
+            Node::Text(text) => Value::String(interpolate(text, document)),
+            Node::Object(nodes) => Value::Object(
+                nodes
+                    .iter()
+                    .map(|(k, n)| (k.clone(), reference_render(n, document)))
+                    .collect(),
+            ),
+            Node::Array(nodes) => Value::Array(
+                nodes
+                    .iter()
+                    .map(|n| reference_render(n, document))
+                    .collect(),
+            ),
+        }
+    }
 
     #[test]
     fn payload_templates_keep_types_interpolate_and_tolerate_missing_fields() {
@@ -265,7 +328,12 @@ mod tests {
             let t = PayloadTemplate::parse(&json!({
                 "a": "{detail.a}", "b": "x {detail.b|slug} {$}", "c": ["{a.0.b}", "{detail|hash}"]
             })).unwrap();
-            let _ = t.render(&document);
+            let reference = reference_render(&t.node, &document);
+            prop_assert_eq!(t.render(&document), reference.clone());
+            prop_assert_eq!(t.render_json(&document), reference.to_string());
+            let detail = PayloadTemplate::detail();
+            let document = json!({"detail": document});
+            prop_assert_eq!(detail.render_json(&document), document["detail"].to_string());
         }
 
     }
