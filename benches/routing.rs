@@ -174,7 +174,7 @@ rules:
 "#;
 
 /// A DynamoDB stream record of the `orders` table, as Lambda delivers it: a MODIFY with both
-/// images of a ten-attribute order (a list of two item maps among them), about 1.4 KB of text.
+/// images of a ten-attribute order (a list of two item maps among them), about 1.3 KB of text.
 fn dynamodb_record(i: usize) -> Value {
     let image = |status: &str| {
         json!({
