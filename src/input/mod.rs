@@ -3,10 +3,10 @@
 //! document rules see (README, "The event document rules see"), with its identity for the
 //! answer and its ordering key.
 //!
-//! One source per file: [`sqs`], [`kinesis`], [`dynamodb`] (with DynamoDB's attribute-value
-//! unmarshalling), [`sns`], [`pipes`]; [`detect`] tells the sources apart, [`payload`] keeps a
-//! batch as one text per record, [`fields`] reads only the fields a source uses, [`body`] reads
-//! a message body. A record that cannot be read keeps its identity and carries its error, so it
+//! One source per file: `sqs`, `kinesis`, `dynamodb` (with DynamoDB's attribute-value
+//! unmarshalling), `sns`, `pipes`; `detect` tells the sources apart, `payload` keeps a batch as
+//! one text per record, `fields` reads only the fields a source uses, `body` reads a message
+//! body. A record that cannot be read keeps its identity and carries its error, so it
 //! fails alone.
 
 mod arn;
