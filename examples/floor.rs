@@ -45,20 +45,20 @@ struct Args {
     /// Requests in flight at once.
     #[arg(long, default_value_t = 8)]
     concurrency: usize,
-    /// Run on a current-thread runtime instead of the multi-threaded one.
+    /// Run on a multi-threaded runtime instead of the current-thread one the bridge uses.
     #[arg(long)]
-    current_thread: bool,
+    multi_thread: bool,
 }
 
 fn main() -> Result<(), Error> {
     let args = Args::parse();
     let invocations: Vec<Vec<String>> = serde_json::from_slice(&std::fs::read(&args.bodies)?)?;
-    let runtime = if args.current_thread {
-        tokio::runtime::Builder::new_current_thread()
+    let runtime = if args.multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
             .enable_all()
             .build()?
     } else {
-        tokio::runtime::Builder::new_multi_thread()
+        tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?
     };

@@ -83,7 +83,7 @@ target/release/examples/load --records 10000 --source kinesis,dynamodb --concurr
 
 note "cpu per event: the bridge against the floor of its HTTP stack, API key and SigV4"
 target/release/examples/cpu --bridge target/release/appsync-bridge \
-    --floor target/release/examples/floor --floor-current-thread --runs "$cpu_runs" \
+    --floor target/release/examples/floor --runs "$cpu_runs" \
     --json "$raw/cpu.jsonl" | tee "$raw/cpu.txt"
 
 note "init: hello-world vs appsync-bridge (interleaved rounds of fresh processes)"

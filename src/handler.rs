@@ -69,6 +69,13 @@ impl App {
         self
     }
 
+    /// A missing IAM credential says which sources the default chain tried and how to provide
+    /// one (the CLI's `invoke`; in Lambda the execution role is the source).
+    pub fn with_credentials_explained(mut self) -> App {
+        self.publisher = self.publisher.with_credentials_explained();
+        self
+    }
+
     /// Sends the per-invocation EMF metrics lines elsewhere than stdout (off for the CLI's
     /// `invoke` and the demo, in memory for tests).
     pub fn with_metrics(mut self, sink: MetricsSink) -> App {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
-use super::{Exit, config_error, finish, load_rules};
+use super::{Exit, config_error, finish, load_document};
 use crate::config::Lookup;
 
 /// Arguments of `check`.
@@ -27,20 +27,26 @@ pub fn check(
     out: &mut dyn Write,
     err: &mut dyn Write,
 ) -> Exit {
-    let (rules, document) = match load_rules(args.rules.as_deref(), lookup) {
-        Ok(loaded) => loaded,
+    let document = match load_document(args.rules.as_deref(), lookup) {
+        Ok(document) => document,
+        Err(problems) => return config_error(problems, err),
+    };
+    let compiled = match &args.json_out {
+        Some(_) => document
+            .compile_with_json()
+            .map(|(r, json)| (r, Some(json))),
+        None => document.compile().map(|r| (r, None)),
+    };
+    let (rules, json) = match compiled {
+        Ok(compiled) => compiled,
         Err(problems) => return config_error(problems, err),
     };
     let origin = &document.origin;
-    if let Some(path) = &args.json_out {
-        let json = match document.to_compact_json() {
-            Ok(json) => json,
-            Err(problems) => return config_error(problems, err),
-        };
-        if let Err(e) = std::fs::write(path, json + "\n") {
-            let _ = writeln!(err, "error: {}: cannot write: {e}", path.display());
-            return Exit::Usage;
-        }
+    if let (Some(path), Some(json)) = (&args.json_out, json)
+        && let Err(e) = std::fs::write(path, json + "\n")
+    {
+        let _ = writeln!(err, "error: {}: cannot write: {e}", path.display());
+        return Exit::Usage;
     }
     let written = (|| -> io::Result<()> {
         writeln!(out, "rules document: {origin}")?;

@@ -98,7 +98,9 @@ pub async fn invoke(
         return Exit::Failed;
     }
 
-    let app = App::new(config).with_metrics(MetricsSink::Off);
+    let app = App::new(config)
+        .with_metrics(MetricsSink::Off)
+        .with_credentials_explained();
     let mut context = Context::default();
     context.request_id = "cli-invoke".to_owned();
     context.deadline = SystemTime::now()

@@ -160,7 +160,14 @@ fn load_rules(
     flag: Option<&Path>,
     lookup: Lookup<'_>,
 ) -> Result<(RuleSet, RulesDocument), Vec<Problem>> {
-    let document = match flag {
+    let document = load_document(flag, lookup)?;
+    let rules = document.compile()?;
+    Ok((rules, document))
+}
+
+/// The rules document from `--rules`, else from the environment contract, not yet compiled.
+fn load_document(flag: Option<&Path>, lookup: Lookup<'_>) -> Result<RulesDocument, Vec<Problem>> {
+    Ok(match flag {
         Some(path) => RulesDocument::from_file(path)?,
         // On a laptop the flag is what a user types; the variables are the Lambda's way.
         None if RulesDocument::none_given(lookup) => {
@@ -170,9 +177,7 @@ fn load_rules(
             )]);
         }
         None => RulesDocument::from_lookup(lookup)?,
-    };
-    let rules = document.compile()?;
-    Ok((rules, document))
+    })
 }
 
 #[cfg(test)]

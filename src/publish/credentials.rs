@@ -29,8 +29,12 @@ const DEFAULT_CHAIN_HELP: &str = "the default AWS credential chain found none in
 #[derive(Debug)]
 pub(crate) struct KeptCredentials {
     region: String,
-    /// Whether the provider is aws-config's default chain (its failures say what it tried).
+    /// Whether the provider is aws-config's default chain.
     default_chain: bool,
+    /// Whether a failure of the default chain says what it tried and how to provide
+    /// credentials: laptop advice (profiles, `export`), for the CLI; in Lambda the execution
+    /// role's environment is the one source, and the advice would fill every reason.
+    explain: bool,
     provider: OnceCell<SharedCredentialsProvider>,
     /// The last credentials, reused until [`CREDENTIALS_REFRESH_MARGIN`] before they expire.
     /// Locked across the fetch, so a refresh asks the provider once.
@@ -43,6 +47,7 @@ impl KeptCredentials {
         Self {
             region,
             default_chain: true,
+            explain: false,
             provider: OnceCell::new(),
             kept: Mutex::new(None),
         }
@@ -53,8 +58,17 @@ impl KeptCredentials {
         Self {
             region,
             default_chain: false,
+            explain: false,
             provider: OnceCell::new_with(Some(provider)),
             kept: Mutex::new(None),
+        }
+    }
+
+    /// The same credentials, whose default-chain failures explain what was tried (the CLI).
+    pub(crate) fn explaining(self) -> Self {
+        Self {
+            explain: true,
+            ..self
         }
     }
 
@@ -73,15 +87,23 @@ impl KeptCredentials {
             .provider
             .get_or_try_init(|| default_chain(self.region.clone()))
             .await?;
-        let credentials = provider.provide_credentials().await.map_err(|e| {
-            if self.default_chain {
-                SendError::Credentials(format!("{e}; {DEFAULT_CHAIN_HELP}"))
-            } else {
-                SendError::Credentials(e.to_string())
-            }
-        })?;
+        let credentials = provider
+            .provide_credentials()
+            .await
+            .map_err(|e| self.failure(e))?;
         *kept = Some(credentials.clone());
         Ok(credentials.into())
+    }
+}
+
+impl KeptCredentials {
+    /// The provider's failure, explained where the caller asked for it.
+    fn failure(&self, error: impl std::fmt::Display) -> SendError {
+        if self.default_chain && self.explain {
+            SendError::Credentials(format!("{error}; {DEFAULT_CHAIN_HELP}"))
+        } else {
+            SendError::Credentials(error.to_string())
+        }
     }
 }
 
@@ -161,6 +183,21 @@ mod tests {
             credentials.identity().await.unwrap();
         }
         calls.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn only_an_explaining_default_chain_adds_the_laptop_advice() {
+        let lambda = KeptCredentials::default_chain("eu-west-1".to_owned());
+        let SendError::Credentials(text) = lambda.failure("none found") else {
+            unreachable!()
+        };
+        assert_eq!(text, "none found");
+        let cli = KeptCredentials::default_chain("eu-west-1".to_owned()).explaining();
+        let SendError::Credentials(text) = cli.failure("none found") else {
+            unreachable!()
+        };
+        assert!(text.starts_with("none found; the default AWS credential chain found none"));
+        assert!(text.contains("AWS_PROFILE"), "{text}");
     }
 
     #[tokio::test]

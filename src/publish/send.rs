@@ -87,6 +87,15 @@ impl HttpPublisher {
         self
     }
 
+    /// A missing credential from the default chain says what it tried and how to provide one
+    /// (laptop advice, for the CLI). No effect for the API key and token modes.
+    pub fn with_credentials_explained(mut self) -> Self {
+        if let Some(auth) = self.auth.explaining() {
+            self.auth = Arc::new(auth);
+        }
+        self
+    }
+
     async fn send(&self, channel: &str, events: &[&str]) -> Result<RawResponse, SendError> {
         let client = self
             .client

@@ -58,6 +58,17 @@ impl RequestAuth {
         }
     }
 
+    /// IAM signing from the default chain whose failures explain what it tried and how to
+    /// provide credentials (the CLI); `None` for the header modes.
+    pub(crate) fn explaining(&self) -> Option<Self> {
+        match self {
+            RequestAuth::Iam(kept) => Some(RequestAuth::Iam(
+                KeptCredentials::default_chain(kept.region().to_owned()).explaining(),
+            )),
+            RequestAuth::Header { .. } => None,
+        }
+    }
+
     /// Adds the authorisation of `body`, sent to `endpoint`, to `request`.
     pub(crate) async fn authorize(
         &self,

@@ -285,3 +285,29 @@ fn a_pattern_on_a_dynamodb_image_field_picks_the_records_it_names() {
         .collect();
     assert_eq!(matched, [1]);
 }
+
+#[test]
+fn numbers_in_an_event_reach_the_payload_digit_for_digit() {
+    // Doubles printed in their shortest form need all 17 digits; a parser that is not correctly
+    // rounded changes the last one for about one in seven of them.
+    let rules = RuleSet::parse("rules: [{name: all, channel: /prices/feed}]").unwrap();
+    for text in [
+        "182.78745657865406",
+        "0.30000000000000004",
+        "1e-7",
+        "-2.2250738585072014e-308",
+    ] {
+        let body = format!(r#"{{"price":{text}}}"#);
+        let payload = serde_json::json!({"Records": [{
+            "messageId": "m0", "body": body, "attributes": {}, "messageAttributes": {},
+            "eventSource": "aws:sqs"
+        }]});
+        let invocation = read_invocation(payload);
+        let routed = route(&rules, invocation.records[0].document.as_ref().unwrap()).unwrap();
+        assert_eq!(routed[0].json, body, "{text}");
+        let published: f64 = serde_json::from_str::<Value>(&routed[0].json).unwrap()["price"]
+            .as_f64()
+            .unwrap();
+        assert_eq!(published, text.parse::<f64>().unwrap(), "{text}");
+    }
+}
