@@ -65,7 +65,7 @@ pub type Fates = [Option<Result<Accepted, EventError>>];
 /// The retry policy, for one attempt of one request: settles in `fates` (one per event of the
 /// request, by position; `None` while undecided) what this attempt decided for the events it
 /// sent (`sent`, with their `outcomes` in the same order), and returns the positions to send
-/// again.
+/// again, each with its last failure (what it fails with if no later attempt happens).
 ///
 /// - Only failed events are sent again, and only those that can succeed later.
 /// - `ordered` (one ordering key): nothing is sent again after a later event of the request was accepted
@@ -78,7 +78,7 @@ pub fn decide(
     sent: &[usize],
     outcomes: Vec<EventOutcome>,
     attempt: Attempt,
-) -> Vec<usize> {
+) -> Vec<(usize, EventError)> {
     // What the classification says to send again (positions in `sent`).
     let action = retry_action(&outcomes);
     let again = |at: usize| match &action {
@@ -95,30 +95,39 @@ pub fn decide(
             EventOutcome::Failed(e) => fates[slot] = Some(Err(e)),
         }
     }
-    if let Some(kind) = attempt.ordered
-        && let Some(first_failed) = fates.iter().position(|x| matches!(x, Some(Err(_))))
-    {
-        let (keep, after): (Vec<_>, Vec<_>) = retry
-            .into_iter()
-            .partition(|(slot, _)| *slot < first_failed);
-        give_up(fates, after, NotRetried::EarlierFailed(kind));
-        retry = keep;
+    if let Some(kind) = attempt.ordered {
+        // Each event for its own reason: one with a later accepted event is not sent again
+        // (it would land after it), and that makes it a final failure for every event after it;
+        // until nothing changes.
+        loop {
+            let before = retry.len();
+            if let Some(first_failed) = fates.iter().position(|x| matches!(x, Some(Err(_)))) {
+                let (keep, after): (Vec<_>, Vec<_>) = retry
+                    .into_iter()
+                    .partition(|(slot, _)| *slot < first_failed);
+                give_up(fates, after, NotRetried::EarlierFailed(kind));
+                retry = keep;
+            }
+            let later_accepted = |slot: usize| {
+                fates
+                    .iter()
+                    .skip(slot + 1)
+                    .any(|x| matches!(x, Some(Ok(_))))
+            };
+            let (later, keep): (Vec<_>, Vec<_>) = retry
+                .into_iter()
+                .partition(|(slot, _)| later_accepted(*slot));
+            give_up(fates, later, NotRetried::LaterAccepted(kind));
+            retry = keep;
+            if retry.len() == before {
+                break;
+            }
+        }
     }
     if retry.is_empty() {
         return Vec::new();
     }
-    let later_delivered = |slot: usize| {
-        fates
-            .iter()
-            .skip(slot + 1)
-            .any(|x| matches!(x, Some(Ok(_))))
-    };
-    let later = attempt
-        .ordered
-        .filter(|_| retry.iter().any(|(slot, _)| later_delivered(*slot)));
-    let why = if let Some(kind) = later {
-        Some(NotRetried::LaterAccepted(kind))
-    } else if attempt.number >= attempt.max {
+    let why = if attempt.number >= attempt.max {
         Some(NotRetried::GaveUp {
             attempts: attempt.number,
         })
@@ -132,7 +141,7 @@ pub fn decide(
             give_up(fates, retry, why);
             Vec::new()
         }
-        None => retry.into_iter().map(|(slot, _)| slot).collect(),
+        None => retry,
     }
 }
 
@@ -229,6 +238,11 @@ mod tests {
         }
     }
 
+    /// The positions to send again.
+    fn slots(again: &[(usize, EventError)]) -> Vec<usize> {
+        again.iter().map(|(slot, _)| *slot).collect()
+    }
+
     fn fail_with(code: u16) -> EventOutcome {
         EventOutcome::Failed(status(code))
     }
@@ -243,7 +257,7 @@ mod tests {
             vec![Delivered, fail(true), fail_with(404), fail(true)],
             attempt(1, false),
         );
-        assert_eq!(again, vec![1, 3]);
+        assert_eq!(slots(&again), vec![1, 3]);
         assert_eq!(
             fates,
             vec![
@@ -313,7 +327,47 @@ mod tests {
             vec![Delivered, fail_with(500), Delivered],
             attempt(1, false),
         );
-        assert_eq!(again, vec![1]);
+        assert_eq!(slots(&again), vec![1]);
+    }
+
+    #[test]
+    fn fifo_each_event_not_sent_again_says_its_own_reason() {
+        // Event 0 has an accepted event after it; event 2 has none, but event 0 has now failed
+        // for good before it.
+        let mut fates = vec![None; 3];
+        let again = decide(
+            &mut fates,
+            &[0, 1, 2],
+            vec![fail_with(503), EventOutcome::Delivered, fail_with(503)],
+            attempt(1, true),
+        );
+        assert!(again.is_empty());
+        assert_eq!(
+            fates[0],
+            given_up(
+                status(503),
+                NotRetried::LaterAccepted(KeyKind::MessageGroup)
+            )
+        );
+        assert_eq!(
+            fates[2],
+            given_up(
+                status(503),
+                NotRetried::EarlierFailed(KeyKind::MessageGroup)
+            )
+        );
+    }
+
+    #[test]
+    fn a_retried_event_goes_back_with_its_last_failure() {
+        let mut fates = vec![None; 2];
+        let again = decide(
+            &mut fates,
+            &[0, 1],
+            vec![EventOutcome::Delivered, fail_with(429)],
+            attempt(1, false),
+        );
+        assert_eq!(again, vec![(1, status(429))]);
     }
 
     #[test]
@@ -326,7 +380,7 @@ mod tests {
             attempt(1, true),
         );
         // Event 0 came before the final failure: it may still go again, in order.
-        assert_eq!(again, vec![0]);
+        assert_eq!(slots(&again), vec![0]);
         assert_eq!(
             fates[2],
             given_up(
@@ -341,7 +395,7 @@ mod tests {
             vec![EventOutcome::Delivered, fail(true)],
             attempt(1, true),
         );
-        assert_eq!(again, vec![1]);
+        assert_eq!(slots(&again), vec![1]);
     }
 
     #[test]

@@ -10,7 +10,14 @@ use super::Ctx;
 use crate::ordering::KeyKind;
 use crate::publish::classify::classify;
 use crate::publish::retry::{Attempt, decide};
-use crate::publish::{Accepted, EventError, NotSent, OutgoingEvent, Publisher, SendError};
+use crate::publish::{
+    Accepted, EventError, NotRetried, NotSent, OutgoingEvent, Publisher, SendError,
+};
+
+/// A retry is only started when, after its backoff, at least this long is left before the
+/// deadline: a request cut off after a millisecond would most likely be taken by AppSync and
+/// reported failed, a duplicate for nothing.
+const MIN_RETRY_WINDOW: Duration = Duration::from_millis(50);
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
 /// `ordered` (the events share an ordering key of that kind): a failed event is retried only
@@ -27,7 +34,9 @@ pub(super) async fn send_with_retries<P: Publisher>(
     let span = debug_span!("publish", channel, events = events.len());
     async move {
         let mut results: Vec<Option<Result<Accepted, EventError>>> = vec![None; events.len()];
-        let mut pending: Vec<usize> = (0..events.len()).collect();
+        // The events to send, each with its last failure once it has been sent.
+        let mut pending: Vec<(usize, Option<EventError>)> =
+            (0..events.len()).map(|slot| (slot, None)).collect();
         let mut attempt: u32 = 0;
         while !pending.is_empty() {
             attempt += 1;
@@ -35,13 +44,24 @@ pub(super) async fn send_with_retries<P: Publisher>(
             // (The semaphore is never closed, so an error can only be the deadline.)
             let permit = tokio::time::timeout_at(ctx.deadline, ctx.permits.acquire()).await;
             let (Ok(Ok(permit)), Some(remaining)) = (permit, remaining(ctx.deadline)) else {
-                for &slot in &pending {
-                    results[slot] = Some(Err(EventError::NotSent(NotSent::DeadlineReached)));
+                // A retry cut off here keeps the failure it was being retried for.
+                for (slot, last) in pending {
+                    results[slot] = Some(Err(match last {
+                        Some(last) => EventError::NotRetried {
+                            last: Box::new(last),
+                            why: NotRetried::NoTimeLeft,
+                        },
+                        None => EventError::NotSent(NotSent::DeadlineReached),
+                    }));
                 }
                 break;
             };
+            if attempt > 1 {
+                ctx.count(|c| c.retries += pending.len() as u64);
+            }
             let timeout = ctx.settings.request_timeout.min(remaining);
-            let texts: Vec<&str> = pending.iter().map(|&i| events[i].json.as_str()).collect();
+            let sent: Vec<usize> = pending.iter().map(|(slot, _)| *slot).collect();
+            let texts: Vec<&str> = sent.iter().map(|&i| events[i].json.as_str()).collect();
             debug!(attempt, events = ?texts, "publish request");
             let started = Instant::now();
             let response =
@@ -57,20 +77,22 @@ pub(super) async fn send_with_retries<P: Publisher>(
                 status = response.as_ref().map(|r| r.status).ok(),
                 "publish response"
             );
-            let outcomes = classify(pending.len(), &response);
+            let outcomes = classify(sent.len(), &response);
             let delay = ctx.settings.backoff.delay(attempt);
             let facts = Attempt {
                 number: attempt,
                 max: ctx.settings.max_attempts,
                 ordered,
-                time_for_retry: Instant::now() + delay < ctx.deadline,
+                time_for_retry: Instant::now() + delay + MIN_RETRY_WINDOW < ctx.deadline,
             };
-            pending = decide(&mut results, &pending, outcomes, facts);
+            pending = decide(&mut results, &sent, outcomes, facts)
+                .into_iter()
+                .map(|(slot, last)| (slot, Some(last)))
+                .collect();
             if pending.is_empty() {
                 break;
             }
             tokio::time::sleep(delay).await;
-            ctx.count(|c| c.retries += pending.len() as u64);
         }
         results
             .into_iter()

@@ -1024,3 +1024,50 @@ async fn in_a_large_batch_a_failure_stops_only_its_key() {
     );
     assert_eq!(report.stats.records_failed, 10);
 }
+
+/// `/a` answers 503 at once, `/b` never answers.
+struct BusyB;
+
+impl Publisher for BusyB {
+    async fn publish(&self, channel: &str, _: &[&str]) -> Result<RawResponse, SendError> {
+        if channel == "/b" {
+            std::future::pending::<()>().await;
+        }
+        Ok(RawResponse {
+            status: 503,
+            body: br#"{"errors":[{"errorType":"Busy","message":"busy"}]}"#.to_vec(),
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_retry_the_deadline_cuts_off_keeps_its_failure_and_is_not_counted() {
+    let settings = RelaySettings {
+        concurrency: 1,
+        ..settings()
+    };
+    let deadline = Instant::now() + Duration::from_secs(1);
+    let records = vec![one(0, "/a"), one(1, "/b")];
+    let report = publish_records(records, &BusyB, &settings, deadline).await;
+    assert_eq!(failed_ids(&report), vec!["m0", "m1"]);
+    // m0 was sent and answered 503; its retry waited for the one permit until the deadline.
+    let reason = &reasons(&report, 0)[0];
+    let (last, why) = given_up(reason);
+    assert_eq!(why, NotRetried::NoTimeLeft);
+    assert!(
+        matches!(last, EventError::Status { status: 503, .. }),
+        "{last:?}"
+    );
+    assert_eq!(report.stats.latencies_ms.len(), 2, "two requests were sent");
+    assert_eq!(report.stats.retries, 0, "the retry never started");
+}
+
+#[tokio::test(start_paused = true)]
+async fn no_retry_starts_that_could_not_run_before_the_deadline() {
+    // The backoff ends 20 ms before the deadline: too short a window for a request.
+    let deadline = Instant::now() + Duration::from_millis(120);
+    let fake = FakePublisher::new().script([Scripted::Status(503)]);
+    let report = publish_records(vec![one(0, "/a")], &fake, &settings(), deadline).await;
+    assert_eq!(fake.requests().len(), 1);
+    assert_eq!(given_up(&reasons(&report, 0)[0]).1, NotRetried::NoTimeLeft);
+}
