@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::input::InputError;
 use crate::ordering::OrderingKey;
-use crate::publish::{Accepted, EventError, Origin};
+use crate::publish::{Accepted, EventError, NotSent, Origin};
 use crate::rules::template::RenderError;
 
 /// Why one record (or one of its events) failed: where, and what happened. Its `Display` is how
@@ -203,6 +203,9 @@ pub(crate) struct Book {
     ids: Vec<String>,
     failures: Vec<Vec<RecordFailure>>,
     unmatched: Vec<bool>,
+    /// Events routed per record: a record is accepted only when every one of them came back
+    /// accepted.
+    routed: Vec<usize>,
 }
 
 impl Book {
@@ -211,7 +214,15 @@ impl Book {
         self.ids.push(id);
         self.failures.push(Vec::new());
         self.unmatched.push(false);
+        self.routed.push(0);
         self.ids.len() - 1
+    }
+
+    /// The record at `pos` was routed to `events` events.
+    pub(crate) fn routed(&mut self, pos: usize, events: usize) {
+        if let Some(routed) = self.routed.get_mut(pos) {
+            *routed = events;
+        }
     }
 
     /// The record at `pos` failed before publishing.
@@ -245,6 +256,7 @@ pub(crate) fn assemble(book: Book, mut lanes: Vec<LaneResult>, counters: Counter
         ids,
         mut failures,
         mut unmatched,
+        routed,
     } = book;
     lanes.sort_by_key(|lane| lane.key);
     let records = ids.len();
@@ -305,6 +317,12 @@ pub(crate) fn assemble(book: Book, mut lanes: Vec<LaneResult>, counters: Counter
         .into_iter()
         .enumerate()
         .map(|(pos, id)| {
+            // An event that never came back (a path that dropped it) was not accepted: the
+            // record fails rather than report a loss as delivered.
+            if failures[pos].is_empty() && !unmatched[pos] && counts[pos] < routed[pos] {
+                let reason = FailureReason::Event(EventError::NotSent(NotSent::Unsettled));
+                failures[pos].push(RecordFailure::plain(reason));
+            }
             let outcome = if !failures[pos].is_empty() {
                 RecordOutcome::Failed(std::mem::take(&mut failures[pos]))
             } else if unmatched[pos] {
@@ -332,5 +350,48 @@ pub(crate) fn assemble(book: Book, mut lanes: Vec<LaneResult>, counters: Counter
     Report {
         records: reports,
         stats,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn accepted(record: usize) -> EventResult {
+        EventResult {
+            origin: Origin {
+                record,
+                rule: Arc::from("r"),
+            },
+            channel: "/a".into(),
+            result: Ok(Accepted::Listed),
+        }
+    }
+
+    #[test]
+    fn a_record_is_accepted_only_when_every_event_it_routed_came_back_accepted() {
+        let mut book = Book::default();
+        let short = book.open("m0".into());
+        book.routed(short, 2);
+        let whole = book.open("m1".into());
+        book.routed(whole, 1);
+        let lane = LaneResult {
+            events: vec![accepted(short), accepted(whole)],
+            ..LaneResult::default()
+        };
+        let report = assemble(book, vec![lane], Counters::default());
+        assert_eq!(
+            report.records[0].outcome,
+            RecordOutcome::Failed(vec![RecordFailure::plain(FailureReason::Event(
+                EventError::NotSent(NotSent::Unsettled)
+            ))])
+        );
+        assert_eq!(
+            report.records[1].outcome,
+            RecordOutcome::Delivered { events: 1 }
+        );
+        assert_eq!(report.stats.records_failed, 1);
     }
 }

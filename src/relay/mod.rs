@@ -190,7 +190,11 @@ pub async fn publish_records<P: Publisher>(
     let mut book = Book::default();
     for record in records {
         let pos = book.open(record.id);
-        match (record.key, prepare(pos, record.routed)) {
+        let prepared = prepare(pos, record.routed);
+        if let Prepared::Events(events) = &prepared {
+            book.routed(pos, events.len());
+        }
+        match (record.key, prepared) {
             (Some(key), prepared) => groups.push(key, pos, prepared),
             (None, Prepared::Events(events)) => lanes.push(events),
             (None, Prepared::Unmatched) => book.unmatched(pos),
