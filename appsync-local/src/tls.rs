@@ -239,15 +239,10 @@ impl axum::serve::Listener for TlsListener {
 mod tests {
     use super::*;
 
-    fn temp(name: &str) -> PathBuf {
-        std::env::temp_dir()
-            .join(format!("appsync-local-tls-test-{}", std::process::id()))
-            .join(name)
-    }
-
     #[test]
     fn a_generated_certificate_is_written_where_asked_and_reads_back_as_files() {
-        let cert = temp("cert.pem");
+        let dir = tempfile::tempdir().unwrap();
+        let cert = dir.path().join("cert.pem");
         let tls = Tls::load(
             &TlsConfig::SelfSigned {
                 cert_out: Some(cert.clone()),
@@ -263,9 +258,10 @@ mod tests {
 
     #[test]
     fn missing_or_empty_pem_files_are_clear_errors() {
+        let dir = tempfile::tempdir().unwrap();
         let missing = TlsConfig::Files {
-            cert: temp("nope.pem"),
-            key: temp("nope.key"),
+            cert: dir.path().join("nope.pem"),
+            key: dir.path().join("nope.key"),
         };
         let e = Tls::load(&missing, 0).unwrap_err().to_string();
         assert!(
@@ -273,8 +269,7 @@ mod tests {
             "{e}"
         );
 
-        let empty = temp("empty.pem");
-        std::fs::create_dir_all(empty.parent().unwrap()).unwrap();
+        let empty = dir.path().join("empty.pem");
         std::fs::write(&empty, "not pem").unwrap();
         let files = TlsConfig::Files {
             cert: empty.clone(),

@@ -128,8 +128,8 @@ fn value<'a>(banner: &'a [(String, String)], label: &str) -> &'a str {
 
 #[tokio::test]
 async fn with_tls_the_binary_prints_https_and_wss_urls_and_the_certificate_it_wrote() {
-    let cert_out =
-        std::env::temp_dir().join(format!("appsync-local-cli-{}.pem", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let cert_out = tmp.path().join("cert.pem");
     let mut child = Command::new(BIN)
         .args(["--port", "0", "--tls", "--tls-cert-out"])
         .arg(&cert_out)
@@ -215,8 +215,8 @@ fn a_bad_namespace_or_a_probability_above_one_is_refused_with_the_rule() {
 
 #[tokio::test]
 async fn namespaces_from_a_rules_document_are_served_and_listed_on_the_page() {
-    let rules =
-        std::env::temp_dir().join(format!("appsync-local-rules-{}.yaml", std::process::id()));
+    let tmp = tempfile::tempdir().unwrap();
+    let rules = tmp.path().join("rules.yaml");
     std::fs::write(
         &rules,
         "rules:\n  - name: a\n    channel: /shop/{detail.id}\n  - name: b\n    channel: /desk/x\n",

@@ -47,13 +47,12 @@ fn indices(list: &Value) -> Vec<u64> {
         .collect()
 }
 
-/// A temporary handler file with this source.
-fn temp_handler(name: &str, source: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("appsync-local-handlers-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let path = dir.join(name);
+/// A temporary handler file with this source, in a directory removed when the guard drops.
+fn temp_handler(name: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
     std::fs::write(&path, source).unwrap();
-    path
+    (dir, path)
 }
 
 #[tokio::test]
@@ -205,7 +204,7 @@ async fn an_endless_loop_is_cut_off_by_the_time_limit() {
 
 #[tokio::test]
 async fn an_edited_handler_file_takes_effect_with_the_next_request() {
-    let path = temp_handler(
+    let (_dir, path) = temp_handler(
         "reload.js",
         "export const onPublish = (ctx) => ctx.events.map(e => ({ id: e.id, payload: { v: 1 } }))",
     );
@@ -242,7 +241,7 @@ async fn an_edited_handler_file_takes_effect_with_the_next_request() {
 
 #[tokio::test]
 async fn handlers_see_the_callers_identity_and_request_headers() {
-    let path = temp_handler(
+    let (_dir, path) = temp_handler(
         "whoami.js",
         "export const onPublish = (ctx) => ctx.events.map(e => ({ id: e.id, payload: { user: ctx.identity.username, groups: ctx.identity.groups, animal: ctx.request.headers.animal } }))",
     );
@@ -288,7 +287,7 @@ async fn a_missing_or_broken_handler_file_stops_the_start_with_a_clear_error() {
         "{text}"
     );
 
-    let broken = temp_handler("syntax.js", "export function onPublish( {");
+    let (_dir, broken) = temp_handler("syntax.js", "export function onPublish( {");
     let error = appsync_local::start(Config {
         handlers: handlers(&[("chat", broken)]),
         ..Config::default()

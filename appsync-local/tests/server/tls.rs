@@ -176,8 +176,8 @@ async fn a_client_that_does_not_trust_the_certificate_is_refused_by_its_own_tls_
 
 #[tokio::test]
 async fn your_own_certificate_and_key_files_are_served() {
-    let dir = std::env::temp_dir().join(format!("appsync-local-own-cert-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let own = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
     std::fs::write(&cert, own.cert.pem()).unwrap();
@@ -198,8 +198,8 @@ async fn your_own_certificate_and_key_files_are_served() {
 
 #[tokio::test]
 async fn a_key_that_does_not_match_the_certificate_fails_the_start_with_a_clear_error() {
-    let dir = std::env::temp_dir().join(format!("appsync-local-bad-key-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let one = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let two = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
