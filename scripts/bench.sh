@@ -59,8 +59,12 @@ note() { printf '\n== %s\n' "$*" >&2; }
 } >"$raw/machine.txt"
 
 note "release builds: appsync-bridge, examples hello, runtime_stub, load, cpu, floor"
-cargo build --release --bin appsync-bridge --example hello --example runtime_stub --example load \
-    --example cpu --example floor
+# The bridge on its own, as `cargo lambda build` and `sam build` build it: built in one command with
+# the examples, it would get the dev-dependencies' features (tokio's test-util, hyper's server, ...)
+# and be about 0.5 MB larger than the shipped binary.
+cargo build --release --bin appsync-bridge
+cargo build --release --example hello --example runtime_stub --example load --example cpu \
+    --example floor
 {
     echo "{\"bin\":\"appsync-bridge\",\"bytes\":$(stat -c %s target/release/appsync-bridge)}"
     echo "{\"bin\":\"hello\",\"bytes\":$(stat -c %s target/release/examples/hello)}"
