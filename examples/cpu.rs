@@ -3,7 +3,8 @@
 //! request bodies the bridge sent, with the same HTTP stack and concurrency, and nothing else.
 //!
 //! ```text
-//! cargo build --release --bin appsync-bridge --example floor --example cpu
+//! cargo build --release --bin appsync-bridge   # alone: built with the examples it gets dev features
+//! cargo build --release --example floor --example cpu
 //! target/release/examples/cpu --bridge target/release/appsync-bridge \
 //!     --floor target/release/examples/floor --runs 7
 //! ```
