@@ -12,13 +12,9 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::task::Poll;
-
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 
 use super::attempts::send_with_retries;
-use super::lanes::{RECORDS_BETWEEN_POLLS, ROUTING_BETWEEN_POLLS};
+use super::senders::Senders;
 use super::{Ctx, Prepared};
 use crate::limits::MAX_EVENTS_PER_PUBLISH;
 use crate::ordering::{KeyKind, OrderingKey};
@@ -34,12 +30,7 @@ pub(super) struct Groups<'q, S, F> {
     places: HashMap<OrderingKey, usize>,
     /// Each key's step still open to the next record, by place.
     cutters: Vec<StepCutter>,
-    start: S,
-    running: FuturesUnordered<F>,
-    started: usize,
-    done: Vec<LaneResult>,
-    /// Records taken and the time at the last look at the senders.
-    last_look: (usize, std::time::Instant),
+    senders: Senders<S, F>,
 }
 
 impl<'q, S, F> Groups<'q, S, F>
@@ -52,11 +43,7 @@ where
             queues,
             places: HashMap::new(),
             cutters: Vec::new(),
-            start,
-            running: FuturesUnordered::new(),
-            started: 0,
-            done: Vec::new(),
-            last_look: (0, std::time::Instant::now()),
+            senders: Senders::new(start),
         }
     }
 
@@ -83,31 +70,13 @@ where
 
     fn queue(&mut self, place: usize, step: Step) {
         if self.queues.push(place, step) {
-            self.running.push((self.start)(place, self.started));
-            self.started += 1;
+            self.senders.start(place);
         }
     }
 
-    /// After `taken` records: takes up finished senders when [`RECORDS_BETWEEN_POLLS`] records
-    /// or [`ROUTING_BETWEEN_POLLS`] have passed since the last look and senders are at work, as
-    /// the channel lanes do.
+    /// After `taken` records: takes up finished senders if a look is due, as the channel lanes do.
     pub(super) async fn look_if_due(&mut self, taken: usize) {
-        let (at, when) = self.last_look;
-        if self.running.is_empty()
-            || (taken - at < RECORDS_BETWEEN_POLLS && when.elapsed() < ROUTING_BETWEEN_POLLS)
-        {
-            return;
-        }
-        tokio::task::yield_now().await;
-        let Self { running, done, .. } = self;
-        std::future::poll_fn(|cx| {
-            while let Poll::Ready(Some(lane)) = running.poll_next_unpin(cx) {
-                done.push(lane);
-            }
-            Poll::Ready(())
-        })
-        .await;
-        self.last_look = (taken, std::time::Instant::now());
+        self.senders.look_if_due(taken).await;
     }
 
     /// Queues every key's last step and waits for all senders.
@@ -121,10 +90,7 @@ where
         for (place, step) in last {
             self.queue(place, step);
         }
-        while let Some(lane) = self.running.next().await {
-            self.done.push(lane);
-        }
-        self.done
+        self.senders.finish().await
     }
 }
 

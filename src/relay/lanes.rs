@@ -5,49 +5,26 @@
 //! Events are batched by a [`Planner`]: a channel's request is queued as soon as it is complete
 //! (five events, or the next event would not fit), because no later record can change it, and
 //! the channels' last requests are queued once the last record is in. The requests are exactly
-//! those of planning the whole batch at once. While requests are in flight, the routing loop
-//! yields to the runtime and takes up finished requests (which starts queued ones) every
-//! [`RECORDS_BETWEEN_POLLS`] records or [`ROUTING_BETWEEN_POLLS`], whichever comes first, so a
-//! long batch does not hold responses and next requests back. A batch of fewer records than that
-//! (an EventBridge event, SQS's default batch of ten) is routed whole before its first request.
-//! Ordered records' senders ([`super::fifo`]) are looked at the same way.
+//! those of planning the whole batch at once. The senders run in [`Senders`], which the routing
+//! loop looks at while it still reads records, as it does the ordered records' ([`super::fifo`]).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
-use std::task::Poll;
-use std::time::Duration;
-
-use futures_util::StreamExt;
-use futures_util::stream::FuturesUnordered;
 
 use super::Ctx;
 use super::attempts::send_with_retries;
+use super::senders::Senders;
 use crate::publish::batch::{Chunk, Planner};
 use crate::publish::{OutgoingEvent, Publisher};
 use crate::report::{EventResult, LaneKey, LaneResult};
-
-/// Most records routed between two looks at the requests in flight. A record of about 1 KB
-/// takes some 10 µs to read and route.
-pub(super) const RECORDS_BETWEEN_POLLS: usize = 16;
-
-/// Longest routing time between two looks at the requests in flight, for batches of large
-/// records: a response waits at most about this long to be taken up (and its permit to be
-/// released), against the tens of milliseconds a request to AppSync takes. Measured on the
-/// wall clock (`std::time::Instant`), not tokio's, which stands still in paused-clock tests.
-pub(super) const ROUTING_BETWEEN_POLLS: Duration = Duration::from_micros(200);
 
 /// The planner, the senders at work and what finished senders and refused events produced.
 /// `start(lane, sequence)` starts a sender for a channel whose queue just got work.
 pub(super) struct ChannelLanes<'q, S, F> {
     queues: &'q ChannelQueues,
-    start: S,
     planner: Planner,
-    running: FuturesUnordered<F>,
-    started: usize,
+    senders: Senders<S, F>,
     refused: LaneResult,
-    done: Vec<LaneResult>,
-    /// Records taken and the time at the last look at the senders.
-    last_look: (usize, std::time::Instant),
 }
 
 impl<'q, S, F> ChannelLanes<'q, S, F>
@@ -58,13 +35,9 @@ where
     pub(super) fn new(queues: &'q ChannelQueues, start: S) -> Self {
         Self {
             queues,
-            start,
             planner: Planner::default(),
-            running: FuturesUnordered::new(),
-            started: 0,
+            senders: Senders::new(start),
             refused: LaneResult::default(),
-            done: Vec::new(),
-            last_look: (0, std::time::Instant::now()),
         }
     }
 
@@ -74,16 +47,13 @@ where
         for event in events {
             let Self {
                 queues,
-                start,
                 planner,
-                running,
-                started,
+                senders,
                 ..
             } = self;
             let pushed = planner.push(event, |lane, chunk| {
                 if queues.push(lane, chunk) {
-                    running.push(start(lane, *started));
-                    *started += 1;
+                    senders.start(lane);
                 }
             });
             if let Err(rejected) = pushed {
@@ -97,41 +67,21 @@ where
         }
     }
 
-    /// After `taken` records: takes up finished senders (which lets queued requests start) when
-    /// [`RECORDS_BETWEEN_POLLS`] records or [`ROUTING_BETWEEN_POLLS`] have passed since the last
-    /// look, and senders are at work.
+    /// After `taken` records: takes up finished senders if a look is due.
     pub(super) async fn look_if_due(&mut self, taken: usize) {
-        let (at, when) = self.last_look;
-        if self.running.is_empty()
-            || (taken - at < RECORDS_BETWEEN_POLLS && when.elapsed() < ROUTING_BETWEEN_POLLS)
-        {
-            return;
-        }
-        tokio::task::yield_now().await;
-        let Self { running, done, .. } = self;
-        std::future::poll_fn(|cx| {
-            while let Poll::Ready(Some(lane)) = running.poll_next_unpin(cx) {
-                done.push(lane);
-            }
-            Poll::Ready(())
-        })
-        .await;
-        self.last_look = (taken, std::time::Instant::now());
+        self.senders.look_if_due(taken).await;
     }
 
     /// Queues every channel's last request and waits for all senders.
     pub(super) async fn finish(mut self) -> Vec<LaneResult> {
         for (lane, chunk) in self.planner.finish() {
             if self.queues.push(lane, chunk) {
-                self.running.push((self.start)(lane, self.started));
-                self.started += 1;
+                self.senders.start(lane);
             }
         }
-        while let Some(lane) = self.running.next().await {
-            self.done.push(lane);
-        }
-        self.done.push(self.refused);
-        self.done
+        let mut done = self.senders.finish().await;
+        done.push(self.refused);
+        done
     }
 }
 

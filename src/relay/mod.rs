@@ -14,6 +14,7 @@
 mod attempts;
 mod fifo;
 mod lanes;
+mod senders;
 #[cfg(test)]
 mod tests;
 

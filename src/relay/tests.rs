@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::json;
 
-use super::lanes::RECORDS_BETWEEN_POLLS;
+use super::senders::RECORDS_BETWEEN_POLLS;
 use super::*;
 use crate::ordering::KeyKind;
 use crate::publish::batch;
