@@ -1,11 +1,12 @@
 //! HTTP handlers: `POST /event` (publish, with auth, validation and fault injection) and the
 //! local control endpoints under `/_local/` (faults, scripted outcomes, recent events).
 
+use std::net::{IpAddr, SocketAddr};
 use std::time::SystemTime;
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{Query, State};
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -49,12 +50,21 @@ pub const REQUEST_ID_HEADER: &str = "x-amzn-requestid";
 /// cross-origin `fetch` cannot see the error type or request id.
 pub const EXPOSED_HEADERS: &str = "x-amzn-RequestId, x-amzn-ErrorType, x-amzn-ErrorMessage, Date";
 
+/// The remote address of the request's connection, when the server was started with connection
+/// info ([`crate::serve`], [`crate::start`]); `None` for a [`crate::router`] served without it.
+pub(crate) fn peer_ip(extensions: &http::Extensions) -> Option<IpAddr> {
+    extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip())
+}
+
 /// `POST /event`: AppSync's publish endpoint.
 pub async fn publish(
     State(state): State<AppState>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    extensions: http::Extensions,
     body: Body,
 ) -> Response {
     let (arrival, scripted) = state.begin_request();
@@ -135,7 +145,7 @@ pub async fn publish(
                 drop_response,
                 malformed,
             } => {
-                let caller = Caller::new(&exchange.auth, &headers, &headers);
+                let caller = Caller::new(&exchange.auth, &headers, &headers, peer_ip(&extensions));
                 let fates = match state
                     .handlers()
                     .on_publish_events(&valid.channel, valid.events, &caller)

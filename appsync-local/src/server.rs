@@ -8,8 +8,9 @@ use std::path::Path;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::connect_info::Connected;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use axum::serve::{IncomingStream, ListenerExt};
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -63,7 +64,8 @@ pub async fn serve_tls(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    serve_on(tls.listener(listener)?, state, shutdown).await
+    // Tapped (doing nothing) so that axum gives requests the peer's `SocketAddr`, as for plain TCP.
+    serve_on(tls.listener(listener)?.tap_io(|_| {}), state, shutdown).await
 }
 
 async fn serve_on<L>(
@@ -72,10 +74,11 @@ async fn serve_on<L>(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()>
 where
-    L: axum::serve::Listener,
-    L::Addr: std::fmt::Debug,
+    L: axum::serve::Listener<Addr = SocketAddr>,
+    SocketAddr: for<'a> Connected<IncomingStream<'a, L>>,
 {
-    let app = router(state.clone());
+    // With the peer's address, so handlers see `ctx.identity.sourceIp`.
+    let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -115,7 +118,8 @@ pub async fn start(config: Config) -> Result<Server, StartError> {
     };
     let task = match &tls {
         Some(tls) => {
-            let listener = tls.listener(listener)?;
+            // Tapped (doing nothing), as in `serve_tls`, for the peer's address.
+            let listener = tls.listener(listener)?.tap_io(|_| {});
             tokio::spawn(serve_on(listener, state.clone(), shutdown))
         }
         None => tokio::spawn(serve(listener, state.clone(), shutdown)),

@@ -2,6 +2,8 @@
 //! `info.{channel.{path, segments}, channelNamespace.name, operation}`, `request.headers`,
 //! `stash`.
 
+use std::net::IpAddr;
+
 use base64::Engine;
 use http::HeaderMap;
 use serde_json::{Map, Value, json};
@@ -20,10 +22,16 @@ pub struct Caller {
 
 impl Caller {
     /// The caller of a request authenticated as `auth` with `auth_headers` (the HTTP request's
-    /// headers, or a WebSocket message's `authorization` object), sending `request_headers`.
-    pub fn new(auth: &AuthOutcome, auth_headers: &HeaderMap, request_headers: &HeaderMap) -> Self {
+    /// headers, or a WebSocket message's `authorization` object), sending `request_headers`
+    /// from `peer` (the connection's remote address, when the server knows it).
+    pub fn new(
+        auth: &AuthOutcome,
+        auth_headers: &HeaderMap,
+        request_headers: &HeaderMap,
+        peer: Option<IpAddr>,
+    ) -> Self {
         Self {
-            identity: identity(auth, auth_headers),
+            identity: identity(auth, auth_headers, peer),
             headers: headers_object(request_headers),
         }
     }
@@ -105,15 +113,21 @@ pub fn headers_object(headers: &HeaderMap) -> Value {
 /// and no verified token, so: IAM gives the access key id as `username` (other IAM fields
 /// `null`); a token that is a JWT gives its (unverified) claims in the Cognito shape; any other
 /// token gives the Lambda-authorizer shape with an empty `handlerContext`. UNVERIFIED beyond the
-/// shapes AppSync's context reference documents.
-pub fn identity(auth: &AuthOutcome, auth_headers: &HeaderMap) -> Value {
+/// shapes AppSync's context reference documents. `sourceIp` is the connection's remote address
+/// (AppSync lists the caller's addresses; here there is no proxy in front, so one), or empty when
+/// the server was started without connection info (`router` served by hand).
+pub fn identity(auth: &AuthOutcome, auth_headers: &HeaderMap, peer: Option<IpAddr>) -> Value {
+    let source_ip: Vec<Value> = peer
+        .map(|ip| Value::from(ip.to_string()))
+        .into_iter()
+        .collect();
     match auth {
         AuthOutcome::Open | AuthOutcome::ApiKey | AuthOutcome::Denied { .. } => Value::Null,
         AuthOutcome::Iam { access_key_id } => json!({
             "accountId": null,
             "cognitoIdentityPoolId": null,
             "cognitoIdentityId": null,
-            "sourceIp": [],
+            "sourceIp": source_ip,
             "username": access_key_id,
             "userArn": null,
             "cognitoIdentityAuthType": null,
@@ -126,7 +140,7 @@ pub fn identity(auth: &AuthOutcome, auth_headers: &HeaderMap) -> Value {
                 .unwrap_or_default();
             let token = token.strip_prefix("Bearer ").unwrap_or(token);
             match jwt_claims(token) {
-                Some(claims) => cognito_identity(claims),
+                Some(claims) => cognito_identity(claims, source_ip),
                 None => json!({ "handlerContext": {} }),
             }
         }
@@ -146,7 +160,7 @@ fn jwt_claims(token: &str) -> Option<Map<String, Value>> {
     }
 }
 
-fn cognito_identity(claims: Map<String, Value>) -> Value {
+fn cognito_identity(claims: Map<String, Value>, source_ip: Vec<Value>) -> Value {
     let claim = |name: &str| claims.get(name).cloned().unwrap_or(Value::Null);
     let username = match claim("cognito:username") {
         Value::Null => claim("username"),
@@ -157,7 +171,7 @@ fn cognito_identity(claims: Map<String, Value>) -> Value {
         "issuer": claim("iss"),
         "username": username,
         "groups": claim("cognito:groups"),
-        "sourceIp": [],
+        "sourceIp": source_ip,
         "defaultAuthStrategy": "ALLOW",
         "claims": Value::Object(claims),
     })

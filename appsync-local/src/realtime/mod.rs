@@ -48,8 +48,10 @@ pub const REFUSAL_WAIT: Duration = Duration::from_secs(1);
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
+    extensions: http::Extensions,
     ws: WebSocketUpgrade,
 ) -> Response {
+    let peer = crate::http::peer_ip(&extensions);
     let connect_headers = connect_headers(&headers);
     // IAM connect signs `POST /event` with body `{}` (protocol notes §4.1).
     let mut auth = state.auth().check(
@@ -76,7 +78,7 @@ pub async fn upgrade(
         };
     }
     ws.protocols([SUBPROTOCOL])
-        .on_upgrade(move |socket| Connection::new(state, auth, headers).run(socket))
+        .on_upgrade(move |socket| Connection::new(state, auth, headers, peer).run(socket))
 }
 
 /// The auth headers of a connection: the decoded `header-<base64url JSON>` subprotocol if the
@@ -121,6 +123,8 @@ struct Connection {
     auth: AuthOutcome,
     /// The upgrade request's headers: what handlers see as `ctx.request.headers`.
     headers: HeaderMap,
+    /// The connection's remote address: `ctx.identity.sourceIp`.
+    peer: Option<std::net::IpAddr>,
     subscriptions: Vec<Subscription>,
 }
 
@@ -128,13 +132,19 @@ struct Connection {
 struct Stop;
 
 impl Connection {
-    fn new(state: AppState, auth: AuthOutcome, headers: HeaderMap) -> Self {
+    fn new(
+        state: AppState,
+        auth: AuthOutcome,
+        headers: HeaderMap,
+        peer: Option<std::net::IpAddr>,
+    ) -> Self {
         let id = state.next_connection_id();
         Self {
             state,
             id,
             auth,
             headers,
+            peer,
             subscriptions: Vec::new(),
         }
     }
@@ -312,7 +322,7 @@ impl Connection {
             signed_body.to_string().as_bytes(),
             SystemTime::now(),
         );
-        let caller = Caller::new(&outcome, &headers, &self.headers);
+        let caller = Caller::new(&outcome, &headers, &self.headers, self.peer);
         (outcome, caller)
     }
 

@@ -243,7 +243,7 @@ async fn an_edited_handler_file_takes_effect_with_the_next_request() {
 async fn handlers_see_the_callers_identity_and_request_headers() {
     let (_dir, path) = temp_handler(
         "whoami.js",
-        "export const onPublish = (ctx) => ctx.events.map(e => ({ id: e.id, payload: { user: ctx.identity.username, groups: ctx.identity.groups, animal: ctx.request.headers.animal } }))",
+        "export const onPublish = (ctx) => ctx.events.map(e => ({ id: e.id, payload: { user: ctx.identity.username, groups: ctx.identity.groups, ip: ctx.identity.sourceIp, animal: ctx.request.headers.animal } }))",
     );
     let claims = json!({"sub": "u-1", "cognito:username": "alice", "cognito:groups": ["admin"]});
     let encode = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
@@ -267,7 +267,7 @@ async fn handlers_see_the_callers_identity_and_request_headers() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(
         server.accepted()[0].event,
-        r#"{"animal":"duck","groups":["admin"],"user":"alice"}"#
+        r#"{"animal":"duck","groups":["admin"],"ip":["127.0.0.1"],"user":"alice"}"#
     );
     server.shutdown().await;
 }

@@ -213,3 +213,42 @@ async fn a_key_that_does_not_match_the_certificate_fails_the_start_with_a_clear_
     .unwrap_err();
     assert!(error.to_string().contains("not usable"), "{error}");
 }
+
+#[tokio::test]
+async fn a_handler_behind_tls_sees_the_callers_address_as_source_ip() {
+    let tmp = tempfile::tempdir().unwrap();
+    let handler = tmp.path().join("ip.js");
+    std::fs::write(
+        &handler,
+        "export const onPublish = (ctx) => ctx.events.map(e => ({ id: e.id, payload: ctx.identity.sourceIp }))",
+    )
+    .unwrap();
+    // A JWT's claims give the Cognito identity shape, which has `sourceIp` (an opaque token gives
+    // the Lambda-authorizer shape, which has not).
+    let encode = |v: &Value| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v.to_string());
+    let jwt = format!(
+        "{}.{}.sig",
+        encode(&json!({"alg": "none"})),
+        encode(&json!({"sub": "u-tls"}))
+    );
+    let server = with(Config {
+        auth_tokens: vec![jwt.clone()],
+        tls: Some(self_signed()),
+        handlers: [("ip".to_owned(), handler)].into(),
+        ..Config::default()
+    })
+    .await;
+    let client = trusting(server.tls_cert_pem().unwrap());
+    let response = client
+        .post(server.http_endpoint())
+        .header("content-type", "application/json")
+        .header("authorization", &jwt)
+        .body(publish_body("/ip/a", &[json!(0)]).to_string())
+        .timeout(TIMEOUT)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(server.accepted()[0].event, r#"["127.0.0.1"]"#);
+    server.shutdown().await;
+}
