@@ -26,8 +26,11 @@ async fn tls_server(tls: TlsConfig) -> Server {
     .await
 }
 
-fn self_signed() -> TlsConfig {
-    TlsConfig::SelfSigned { cert_out: None }
+/// A generated certificate, written into a directory removed when the guard drops.
+fn self_signed() -> (tempfile::TempDir, TlsConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    let cert_out = Some(dir.path().join("localhost.pem"));
+    (dir, TlsConfig::SelfSigned { cert_out })
 }
 
 /// A client that trusts exactly this PEM (nothing else).
@@ -106,7 +109,8 @@ async fn next_message(socket: &mut Wss) -> Value {
 
 #[tokio::test]
 async fn a_generated_certificate_serves_https_publish_and_wss_subscriptions_on_one_port() {
-    let server = tls_server(self_signed()).await;
+    let (_certs, tls) = self_signed();
+    let server = tls_server(tls).await;
     let pem = server.tls_cert_pem().unwrap().to_owned();
     assert!(server.http_endpoint().starts_with("https://localhost:"));
     assert!(server.realtime_url().starts_with("wss://localhost:"));
@@ -141,7 +145,8 @@ async fn a_generated_certificate_serves_https_publish_and_wss_subscriptions_on_o
 
 #[tokio::test]
 async fn the_certificate_is_valid_for_127_0_0_1_too_and_plain_http_is_not_served() {
-    let server = tls_server(self_signed()).await;
+    let (_certs, tls) = self_signed();
+    let server = tls_server(tls).await;
     let trusted = trusting(server.tls_cert_pem().unwrap());
     let by_ip = format!("https://127.0.0.1:{}/event", server.addr().port());
     assert_eq!(publish(&trusted, &by_ip, json!(1)).await.0, 200);
@@ -161,7 +166,8 @@ async fn the_certificate_is_valid_for_127_0_0_1_too_and_plain_http_is_not_served
 
 #[tokio::test]
 async fn a_client_that_does_not_trust_the_certificate_is_refused_by_its_own_tls_check() {
-    let server = tls_server(self_signed()).await;
+    let (_certs, tls) = self_signed();
+    let server = tls_server(tls).await;
     let other = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
     let stranger = trusting(&other.cert.pem());
     let result = stranger
@@ -231,9 +237,10 @@ async fn a_handler_behind_tls_sees_the_callers_address_as_source_ip() {
         encode(&json!({"alg": "none"})),
         encode(&json!({"sub": "u-tls"}))
     );
+    let (_certs, tls) = self_signed();
     let server = with(Config {
         auth_tokens: vec![jwt.clone()],
-        tls: Some(self_signed()),
+        tls: Some(tls),
         handlers: [("ip".to_owned(), handler)].into(),
         ..Config::default()
     })
