@@ -49,6 +49,8 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+#[path = "support/cpu_time.rs"]
+mod cpu_time;
 mod support;
 
 use appsync_bridge::config::Config;
@@ -215,25 +217,8 @@ impl Local {
 /// User plus system CPU seconds from a `/proc/.../stat` file (clock ticks of 10 ms on Linux,
 /// so only totals over many invocations are meaningful).
 fn cpu_s(path: &str) -> f64 {
-    let Ok(stat) = std::fs::read_to_string(path) else {
-        return 0.0;
-    };
-    // Fields after the command name (which may hold spaces): state is field 3, utime 14, stime 15.
-    let Some((_, rest)) = stat.rsplit_once(") ") else {
-        return 0.0;
-    };
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (ticks(11) + ticks(12)) / CLOCK_TICKS_PER_S
+    cpu_time::stat_ticks_ns(path) as f64 / 1e9
 }
-
-/// `getconf CLK_TCK`: 100 on every Linux Lambda and development machine.
-const CLOCK_TICKS_PER_S: f64 = 100.0;
 
 /// A batch of `records` price ticks over `symbols` symbols, round-robin, from `source`, as the
 /// bytes Lambda delivers.

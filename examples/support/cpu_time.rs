@@ -20,7 +20,14 @@ pub fn pid_ns(pid: u32) -> u64 {
 /// exited threads too), in nanoseconds.
 #[allow(dead_code)]
 pub fn pid_ticks_ns(pid: u32) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+    stat_ticks_ns(&format!("/proc/{pid}/stat"))
+}
+
+/// User + system time from a `stat` file (`/proc/<pid>/stat`, `/proc/self/stat`, a thread's
+/// `/proc/<pid>/task/<tid>/stat`), in 10 ms ticks, as nanoseconds; 0 if unreadable.
+#[allow(dead_code)]
+pub fn stat_ticks_ns(path: &str) -> u64 {
+    let Ok(stat) = std::fs::read_to_string(path) else {
         return 0;
     };
     // Fields after the command (which may hold spaces) start after its closing parenthesis.
