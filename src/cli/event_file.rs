@@ -40,13 +40,13 @@ impl EventFile {
     }
 
     /// Why AWS would never invoke the function with this payload, if it would not: the limit
-    /// it breaks, with both sizes. A batch (`Records`) is a synchronous invocation, held to
-    /// Lambda's 6 MB; anything else is measured as the EventBridge event it would be.
+    /// it breaks, with both sizes. A batch (`Records`, or a pipe's array) is held to Lambda's
+    /// 6 MB invocation payload; anything else is measured as the EventBridge event it would be.
     pub fn over_limit(&self) -> Option<String> {
         let bytes = self.text.len();
-        if self.payload.has_records() {
+        if self.payload.is_batch() {
             return (bytes > MAX_INVOCATION_PAYLOAD_BYTES).then(|| format!(
-                "the payload is {bytes} bytes, over Lambda's {MAX_INVOCATION_PAYLOAD_BYTES} byte (6 MB) invocation limit: SQS never delivers a batch this large"
+                "the payload is {bytes} bytes, over Lambda's {MAX_INVOCATION_PAYLOAD_BYTES} byte (6 MB) invocation limit: no event source delivers a batch this large"
             ));
         }
         // The entry is never larger than the file's text, so small files need no second parse.
@@ -158,6 +158,19 @@ mod tests {
         ));
         assert_eq!(padded.over_limit(), None);
         let small = file(r#"{"Records":[]}"#.to_owned());
+        assert_eq!(small.over_limit(), None);
+    }
+
+    #[test]
+    fn a_pipes_array_is_a_batch_held_to_the_invocation_limit() {
+        let big = "x".repeat(MAX_INVOCATION_PAYLOAD_BYTES);
+        let array = file(format!(r#"[{{"messageId":"m1","body":"{big}"}}]"#));
+        let reason = array.over_limit().unwrap();
+        assert!(
+            reason.contains("over Lambda's 6291456 byte (6 MB) invocation limit"),
+            "{reason}"
+        );
+        let small = file(r#"[{"messageId":"m1","body":"hi"}]"#.to_owned());
         assert_eq!(small.over_limit(), None);
     }
 }

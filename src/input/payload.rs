@@ -27,10 +27,10 @@ pub(super) enum Shape {
 }
 
 impl Payload {
-    /// True for a payload with a `Records` array (a synchronous batch), false for anything else
-    /// (an EventBridge event): the two are held to different AWS size limits.
-    pub fn has_records(&self) -> bool {
-        matches!(self.0, Shape::Records(_))
+    /// True for a batch — a payload with a `Records` array, or a pipe's array — false for anything
+    /// else (an EventBridge event): the two are held to different AWS size limits.
+    pub fn is_batch(&self) -> bool {
+        matches!(self.0, Shape::Records(_) | Shape::Array(_))
     }
 }
 
