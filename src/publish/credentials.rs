@@ -64,12 +64,18 @@ impl KeptCredentials {
         }
     }
 
-    /// The same credentials, whose default-chain failures explain what was tried (the CLI).
+    /// The same credentials, whose default-chain failures explain what was tried (the CLI); only
+    /// made for the default chain (`RequestAuth::explaining`).
     pub(crate) fn explaining(self) -> Self {
         Self {
             explain: true,
             ..self
         }
+    }
+
+    /// Whether the provider is aws-config's default chain (not one given by the caller).
+    pub(crate) fn is_default_chain(&self) -> bool {
+        self.default_chain
     }
 
     /// The signing region.

@@ -59,13 +59,14 @@ impl RequestAuth {
     }
 
     /// IAM signing from the default chain whose failures explain what it tried and how to
-    /// provide credentials (the CLI); `None` for the header modes.
+    /// provide credentials (the CLI); `None` for the header modes and for a provider the caller
+    /// gave, which is kept as it is.
     pub(crate) fn explaining(&self) -> Option<Self> {
         match self {
-            RequestAuth::Iam(kept) => Some(RequestAuth::Iam(
+            RequestAuth::Iam(kept) if kept.is_default_chain() => Some(RequestAuth::Iam(
                 KeptCredentials::default_chain(kept.region().to_owned()).explaining(),
             )),
-            RequestAuth::Header { .. } => None,
+            RequestAuth::Iam(_) | RequestAuth::Header { .. } => None,
         }
     }
 
@@ -146,6 +147,17 @@ mod tests {
     use aws_credential_types::Credentials;
 
     use super::*;
+
+    #[test]
+    fn explaining_keeps_a_credentials_provider_the_caller_gave() {
+        let creds = Credentials::new("AKIDGIVEN", "secret", None, None, "given");
+        let given = RequestAuth::Iam(KeptCredentials::default_chain("eu-west-1".to_owned()))
+            .with_provider(SharedCredentialsProvider::new(creds))
+            .unwrap();
+        assert!(given.explaining().is_none());
+        let chain = RequestAuth::Iam(KeptCredentials::default_chain("eu-west-1".to_owned()));
+        assert!(chain.explaining().is_some());
+    }
 
     #[test]
     fn sigv4_signs_the_appsync_service_with_the_session_token() {
