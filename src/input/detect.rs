@@ -9,10 +9,10 @@
 //! while the record is read anyway ([`named_in_value`]): one that names another service fails
 //! alone.
 
-use serde::de::{Deserialize, Deserializer};
 use serde_json::Value;
 use serde_json::value::RawValue;
 
+use super::fields::used_fields;
 use super::{Source, UnrecognisedPayload};
 
 /// The service a record names in its `eventSource`.
@@ -62,36 +62,12 @@ impl Named {
     }
 }
 
-/// What detecting the source needs from a record, read without building the record.
-#[derive(serde::Deserialize)]
-struct SourceProbe {
-    #[serde(rename = "eventSource", default)]
-    event_source: Present,
-    #[serde(rename = "EventSource", default)]
-    event_source_capitalised: Present,
-}
-
-/// A field that is present (even as `null`), unlike `Option`, which reads `null` as absent.
-#[derive(Default)]
-struct Present(Option<Value>);
-
-impl<'de> Deserialize<'de> for Present {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Value::deserialize(deserializer).map(|v| Present(Some(v)))
-    }
-}
-
 /// The service a record's text names: its `eventSource` when present (even `null`), else its
-/// `EventSource`, when that is a string.
+/// `EventSource`, when that is a string. Read with the records' own field reader (the last of
+/// repeated keys wins, as when the record is read), without building the record.
 pub(super) fn named(text: &str) -> Option<Named> {
-    let probe = serde_json::from_str::<SourceProbe>(text).ok()?;
-    Named::from_value(
-        probe
-            .event_source
-            .0
-            .as_ref()
-            .or(probe.event_source_capitalised.0.as_ref()),
-    )
+    let fields = used_fields(text, &["eventSource", "EventSource"]).ok()?;
+    named_in_value(&Value::Object(fields))
 }
 
 /// [`named`] for a record held as a `Value` (whole, or the fields a reader took from its text).
@@ -169,6 +145,20 @@ mod tests {
             both(&[json!({"eventSource": null, "EventSource": "aws:sns"})]),
             Ok(Source::Sqs)
         );
+    }
+
+    #[test]
+    fn repeated_source_keys_are_read_as_the_record_reader_reads_them() {
+        // `json!` cannot hold a repeated key, so the text is written out: the last one wins, for
+        // the batch as for the record.
+        let text = r#"{"eventSource":"aws:sqs","body":"x","eventSource":"aws:s3"}"#;
+        let records = [RawValue::from_string(text.to_owned()).unwrap()];
+        assert_eq!(
+            batch_source(&records).map_err(|e| e.got),
+            Err("Records from aws:s3".into())
+        );
+        let record: Value = serde_json::from_str(text).unwrap();
+        assert_eq!(named_in_value(&record), named(text));
     }
 
     #[test]
