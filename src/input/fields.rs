@@ -23,6 +23,21 @@ pub(super) fn string_field(
     }
 }
 
+/// A required string field's value (taken or copied out of its record by the caller): a
+/// non-empty string, else the problem, named `{prefix}{name}` (`kinesis.partitionKey is missing`).
+pub(super) fn required_string(
+    value: Option<Value>,
+    prefix: &str,
+    name: &str,
+) -> Result<String, String> {
+    match value {
+        Some(Value::String(s)) if !s.is_empty() => Ok(s),
+        Some(Value::String(_)) => Err(format!("{prefix}{name} is empty")),
+        None | Some(Value::Null) => Err(format!("{prefix}{name} is missing")),
+        Some(other) => Err(format!("{prefix}{name} is {}, not a string", kind(&other))),
+    }
+}
+
 /// The fields named by `keys` of the record object in `text`. Fails when the text is not an
 /// object (the caller then reads it whole, to report what it is).
 pub(super) fn used_fields(

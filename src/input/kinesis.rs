@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
 use super::body::{body_document, with_metadata, wrap_detail};
-use super::fields::string_field;
+use super::fields::{required_string, string_field};
 use super::{Delivery, InputError, Record, arn};
 use crate::json::kind;
 use crate::ordering::OrderingKey;
@@ -70,34 +70,24 @@ pub(super) fn kinesis_record(index: usize, record: Value, delivery: Delivery) ->
             return fail(String::new(), None, malformed(problem));
         }
     };
-    let take = |map: &mut Map<String, Value>, name: &str, path: &str| -> Result<String, String> {
-        match string_field(map, name).map_err(|e| format!("{path}{e}"))? {
-            Some(text) if !text.is_empty() => Ok(text),
-            Some(_) => Err(format!("{path}{name} is empty")),
-            None => Err(format!("{path}{name} is missing")),
-        }
-    };
-    let sequence_number = take(&mut fields, "sequenceNumber", prefix);
-    let event_id = string_field(&mut record, "eventID");
+    let take =
+        |map: &mut Map<String, Value>, name: &str| required_string(map.remove(name), prefix, name);
+    let sequence_number = take(&mut fields, "sequenceNumber");
     let id = match delivery {
         Delivery::EventSourceMapping => sequence_number.clone(),
-        Delivery::Pipe => match &event_id {
-            Ok(Some(id)) if !id.is_empty() => Ok(id.clone()),
-            Ok(Some(_)) => Err("eventID is empty".to_owned()),
-            Ok(None) => Err("eventID is missing".to_owned()),
-            Err(e) => Err(e.clone()),
-        },
+        Delivery::Pipe => required_string(record.get("eventID").cloned(), "", "eventID"),
     };
+    let event_id = string_field(&mut record, "eventID");
     let id = match id {
         Ok(id) => id,
         Err(problem) => return fail(String::new(), None, malformed(problem)),
     };
-    let partition_key = match take(&mut fields, "partitionKey", prefix) {
+    let partition_key = match take(&mut fields, "partitionKey") {
         Ok(key) => key,
         Err(problem) => return fail(id, None, malformed(problem)),
     };
     let key = Some(OrderingKey::partition_key(partition_key.clone()));
-    let data = match take(&mut fields, "data", prefix) {
+    let data = match take(&mut fields, "data") {
         Ok(data) => data,
         Err(problem) => return fail(id, key, malformed(problem)),
     };

@@ -7,7 +7,7 @@
 use serde_json::{Map, Value};
 
 use super::body::{body_document, with_metadata};
-use super::fields::string_field;
+use super::fields::{required_string, string_field};
 use super::{InputError, Record, arn};
 use crate::json::kind;
 
@@ -42,10 +42,9 @@ pub(super) fn sns_record(index: usize, record: Value) -> Record {
             );
         }
     };
-    let id = match string_field(&mut sns, "MessageId") {
-        Ok(Some(id)) if !id.is_empty() => id,
-        Ok(_) => return fail(String::new(), "Sns.MessageId is missing".into()),
-        Err(e) => return fail(String::new(), format!("Sns.{e}")),
+    let id = match required_string(sns.remove("MessageId"), "Sns.", "MessageId") {
+        Ok(id) => id,
+        Err(problem) => return fail(String::new(), problem),
     };
     let message = match string_field(&mut sns, "Message") {
         Ok(Some(message)) => message,

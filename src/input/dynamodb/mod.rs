@@ -21,7 +21,7 @@ use std::collections::BTreeMap;
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use super::fields::string_field;
+use super::fields::{required_string, string_field};
 use super::{Delivery, InputError, Record, arn};
 use crate::json::kind;
 use crate::ordering::OrderingKey;
@@ -260,16 +260,11 @@ fn identity(
     stream: &Map<String, Value>,
     delivery: Delivery,
 ) -> Result<String, String> {
-    let (map, name, path): (&Map<String, Value>, _, _) = match delivery {
-        Delivery::EventSourceMapping => (stream, "SequenceNumber", "dynamodb.SequenceNumber"),
-        Delivery::Pipe => (record, "eventID", "eventID"),
+    let (map, prefix, name): (&Map<String, Value>, _, _) = match delivery {
+        Delivery::EventSourceMapping => (stream, "dynamodb.", "SequenceNumber"),
+        Delivery::Pipe => (record, "", "eventID"),
     };
-    match map.get(name) {
-        Some(Value::String(id)) if !id.is_empty() => Ok(id.clone()),
-        Some(Value::String(_)) => Err(format!("{path} is empty")),
-        None | Some(Value::Null) => Err(format!("{path} is missing")),
-        Some(other) => Err(format!("{path} is {}, not a string", kind(other))),
-    }
+    required_string(map.get(name).cloned(), prefix, name)
 }
 
 /// The item's keys as one text: compact JSON with the attribute names sorted, so the same item
