@@ -14,10 +14,10 @@ use crate::publish::{
     Accepted, EventError, NotRetried, NotSent, OutgoingEvent, Publisher, SendError,
 };
 
-/// A retry is only started when, after its backoff, at least this long is left before the
-/// deadline: a request cut off after a millisecond would most likely be taken by AppSync and
-/// reported failed, a duplicate for nothing.
-const MIN_RETRY_WINDOW: Duration = Duration::from_millis(50);
+/// A request — first send or retry — is only started with at least this long left before the
+/// deadline (a retry: after its backoff): one cut off after a millisecond would most likely be
+/// taken by AppSync and reported failed, a duplicate for nothing.
+const MIN_SEND_WINDOW: Duration = Duration::from_millis(50);
 
 /// Sends one request's events, retrying only failed ones, within attempts and the deadline.
 /// `ordered` (the events share an ordering key of that kind): a failed event is retried only
@@ -41,8 +41,12 @@ pub(super) async fn send_with_retries<P: Publisher>(
         while !pending.is_empty() {
             attempt += 1;
             // Waiting for a permit is bounded too: requests in flight end by their own timeouts.
-            // (The semaphore is never closed, so an error can only be the deadline.)
-            let permit = tokio::time::timeout_at(ctx.deadline, ctx.permits.acquire()).await;
+            // (The semaphore is never closed, so an error can only be the time running out.)
+            let start_by = ctx
+                .deadline
+                .checked_sub(MIN_SEND_WINDOW)
+                .unwrap_or(ctx.deadline);
+            let permit = tokio::time::timeout_at(start_by, ctx.permits.acquire()).await;
             let (Ok(Ok(permit)), Some(remaining)) = (permit, remaining(ctx.deadline)) else {
                 // A retry cut off here keeps the failure it was being retried for.
                 for (slot, last) in pending {
@@ -83,7 +87,7 @@ pub(super) async fn send_with_retries<P: Publisher>(
                 number: attempt,
                 max: ctx.settings.max_attempts,
                 ordered,
-                time_for_retry: Instant::now() + delay + MIN_RETRY_WINDOW < ctx.deadline,
+                time_for_retry: Instant::now() + delay + MIN_SEND_WINDOW < ctx.deadline,
             };
             pending = decide(&mut results, &sent, outcomes, facts)
                 .into_iter()
@@ -103,7 +107,8 @@ pub(super) async fn send_with_retries<P: Publisher>(
     .await
 }
 
+/// What is left before the deadline, if a request may still start ([`MIN_SEND_WINDOW`]).
 fn remaining(deadline: Instant) -> Option<Duration> {
     let left = deadline.saturating_duration_since(Instant::now());
-    (!left.is_zero()).then_some(left)
+    (left >= MIN_SEND_WINDOW).then_some(left)
 }

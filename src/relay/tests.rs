@@ -189,6 +189,19 @@ async fn no_request_starts_once_the_deadline_has_passed() {
 }
 
 #[tokio::test(start_paused = true)]
+async fn no_first_request_starts_with_less_than_the_send_window_left() {
+    // 20 ms left: too short a window for a request, first send or retry alike.
+    let fake = FakePublisher::new();
+    let deadline = Instant::now() + Duration::from_millis(20);
+    let report = publish_records(vec![one(0, "/a")], &fake, &settings(), deadline).await;
+    assert!(fake.requests().is_empty());
+    assert_eq!(
+        event(&reasons(&report, 0)[0]),
+        &EventError::NotSent(NotSent::DeadlineReached)
+    );
+}
+
+#[tokio::test(start_paused = true)]
 async fn route_failures_unmatched_and_oversized_records_are_reported_without_requests() {
     let big = "x".repeat(crate::limits::MAX_EVENT_BYTES);
     let records = vec![
