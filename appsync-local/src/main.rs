@@ -224,14 +224,6 @@ async fn main() -> ExitCode {
         }
     };
     let bound = listener.local_addr().unwrap_or(addr);
-    let mut namespaces = config.namespaces.clone();
-    namespaces.extend(
-        config
-            .handlers
-            .keys()
-            .filter(|n| !config.namespaces.contains(n))
-            .cloned(),
-    );
     let tls = match &config.tls {
         Some(tls) => match Tls::load(tls, bound.port()) {
             Ok(tls) => Some(tls),
@@ -257,14 +249,22 @@ async fn main() -> ExitCode {
     if let Some(tls) = &tls {
         banner += &format!("  certificate:   {}\n", tls.cert_path().display());
     }
-    banner += &format!("  namespaces:    {}\n", namespaces.join(", "));
-    for (namespace, file) in &config.handlers {
+    // The handlers load before the banner: a broken one stops the start without a "listening".
+    let handlers = config.handlers.clone();
+    let auth_required = config.auth_required();
+    let state = AppState::new(config);
+    if let Err(e) = state.check_handlers().await {
+        eprintln!("appsync-local: {e}");
+        return ExitCode::FAILURE;
+    }
+    banner += &format!("  namespaces:    {}\n", state.namespaces().join(", "));
+    for (namespace, file) in &handlers {
         banner += &format!("  handler:       {namespace} = {}\n", file.display());
     }
     banner += &format!("  about:         {http}://{host}/\n");
     banner += &format!(
         "  auth:          {}\n",
-        if config.auth_required() {
+        if auth_required {
             "required"
         } else {
             "open (no credentials configured)"
@@ -282,11 +282,6 @@ async fn main() -> ExitCode {
         }
         tracing::info!("shutting down");
     };
-    let state = AppState::new(config);
-    if let Err(e) = state.check_handlers().await {
-        eprintln!("appsync-local: {e}");
-        return ExitCode::FAILURE;
-    }
     let served = match &tls {
         Some(tls) => appsync_local::serve_tls(listener, tls, state, shutdown).await,
         None => appsync_local::serve(listener, state, shutdown).await,

@@ -176,7 +176,8 @@ impl AppState {
         }
     }
 
-    pub(crate) fn namespaces(&self) -> &[String] {
+    /// The namespaces served: the configured ones, then those only a handler names.
+    pub fn namespaces(&self) -> &[String] {
         &self.inner.namespaces
     }
 

@@ -196,6 +196,23 @@ fn a_handler_flag_without_a_namespace_or_with_a_missing_file_is_refused() {
 }
 
 #[test]
+fn a_broken_handler_stops_the_start_before_the_listening_banner() {
+    let tmp = tempfile::tempdir().unwrap();
+    let broken = tmp.path().join("broken.js");
+    std::fs::write(&broken, "export function onPublish( {").unwrap();
+    let output = Command::new(BIN)
+        .args(["--port", "0", "--handler"])
+        .arg(format!("chat={}", broken.display()))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(!stdout.contains("listening"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("namespace chat"), "{stderr}");
+}
+
+#[test]
 fn a_bad_namespace_or_a_probability_above_one_is_refused_with_the_rule() {
     for (args, expected) in [
         (&["--namespace", "bad_ns"][..], "1-50 of A-Z a-z 0-9 -"),
