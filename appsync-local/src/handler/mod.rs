@@ -70,20 +70,11 @@ impl Handlers {
                 reason,
             };
             let source = read(path).map_err(failed)?;
-            let file = path.display().to_string();
-            let timeout = self.timeout;
-            let ns = namespace.clone();
-            let run = tokio::task::spawn_blocking(move || {
-                engine::invoke(
-                    &file,
-                    &source,
-                    "__appsyncLocalCheck",
-                    &Value::Null,
-                    timeout,
-                    move |level, text| console(&ns, level, text),
-                )
-            })
-            .await;
+            // What was loaded, so an edit before the first request is logged as a reload too.
+            self.note_reload(namespace, path, &source);
+            let run = self
+                .invoke_blocking(namespace, path, source, "__appsyncLocalCheck", Value::Null)
+                .await;
             match run {
                 Ok(Ok(_)) => info!(namespace, file = %path.display(), "handler loaded"),
                 Ok(Err(e)) => return Err(failed(e.to_string())),
@@ -156,16 +147,10 @@ impl Handlers {
             }
         };
         self.note_reload(namespace, path, &source);
-        let file = path.display().to_string();
-        let timeout = self.timeout;
-        let ns = namespace.to_owned();
         let export = operation.export();
-        let run = tokio::task::spawn_blocking(move || {
-            engine::invoke(&file, &source, export, &ctx, timeout, move |level, text| {
-                console(&ns, level, text)
-            })
-        })
-        .await;
+        let run = self
+            .invoke_blocking(namespace, path, source, export, ctx)
+            .await;
         let outcome = match run {
             Ok(Ok(None)) => return None,
             Ok(Ok(Some(value))) => Ok(value),
@@ -181,6 +166,27 @@ impl Handlers {
             }
             verdict::api_error(operation, &e)
         }))
+    }
+
+    /// Runs `export` of the module `source` (from `path`) on a blocking thread, within the
+    /// handlers' time limit, its console going to the log under `namespace`.
+    async fn invoke_blocking(
+        &self,
+        namespace: &str,
+        path: &std::path::Path,
+        source: String,
+        export: &'static str,
+        ctx: Value,
+    ) -> Result<Result<Option<Value>, JsError>, tokio::task::JoinError> {
+        let file = path.display().to_string();
+        let timeout = self.timeout;
+        let ns = namespace.to_owned();
+        tokio::task::spawn_blocking(move || {
+            engine::invoke(&file, &source, export, &ctx, timeout, move |level, text| {
+                console(&ns, level, text)
+            })
+        })
+        .await
     }
 
     fn note_reload(&self, namespace: &str, path: &std::path::Path, source: &str) {
