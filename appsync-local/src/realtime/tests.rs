@@ -1,3 +1,4 @@
+use super::operations::{is_valid_id, typed_error};
 use super::*;
 
 #[test]
