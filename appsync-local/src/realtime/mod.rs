@@ -7,6 +7,8 @@
 //! that falls further behind than the buffer is closed with code 1008 and a reason saying how
 //! many events it missed, so its client knows to reconnect and resynchronise.
 
+mod operations;
+
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -22,9 +24,9 @@ use tracing::{info, warn};
 
 use crate::auth::{AuthOutcome, headers_from_object, host_names_server};
 use crate::channel::ChannelPath;
-
 use crate::publish::ApiError;
 use crate::state::{self, AppState, Delivery};
+use operations::error_message;
 
 /// The subprotocol AppSync Events clients request; the server selects it in the 101 answer
 /// (UNVERIFIED on AWS, but the only sensible choice for browser clients).
@@ -264,8 +266,5 @@ impl Connection {
     }
 }
 
-mod operations;
-
-use operations::error_message;
 #[cfg(test)]
 mod tests;
