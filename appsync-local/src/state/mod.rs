@@ -1,6 +1,7 @@
 //! The server's shared state: configuration, fault settings and their seeded RNG, the scripted
 //! outcome queue, the log of publish requests and accepted events, and the fan-out of accepted
 //! events to WebSocket connections.
+//! The fault settings, the scripted outcomes and each request's draw are in `faults.rs`.
 //!
 //! Accepting an event, giving it a sequence number, logging it and broadcasting it happen under
 //! one lock, so every subscriber sees events in the order [`AppState::accepted`] lists them.
@@ -15,10 +16,12 @@ use tokio::sync::{Notify, broadcast, watch};
 
 use crate::auth::{AuthOutcome, Authenticator};
 use crate::channel::ChannelPath;
-use crate::config::{Config, Faults, Malformed, Scripted};
+use crate::config::Config;
 use crate::handler::Handlers;
 pub(crate) use crate::publish::Fate;
 use crate::publish::{Failed, PublishResult, Successful};
+use faults::FaultState;
+pub(crate) use faults::Roll;
 
 /// Largest accepted [`Config::subscriber_buffer`]; larger values are lowered to it.
 pub const MAX_SUBSCRIBER_BUFFER: usize = 1 << 20;
@@ -61,25 +64,6 @@ pub(crate) struct Delivery {
     pub seq: u64,
     pub channel: ChannelPath,
     pub event: String,
-}
-
-/// What the random faults decided for one request.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Roll {
-    /// Answer this status, accept nothing.
-    Fail(u16),
-    /// Accept, failing these event indices; maybe drop the response or garble its body.
-    Accept {
-        failed: Vec<usize>,
-        drop_response: bool,
-        malformed: Option<Malformed>,
-    },
-}
-
-struct FaultState {
-    faults: Faults,
-    rng: fastrand::Rng,
-    script: VecDeque<Scripted>,
 }
 
 struct Log {
@@ -205,74 +189,6 @@ impl AppState {
 
     pub(crate) fn next_connection_id(&self) -> u64 {
         self.inner.next_connection.fetch_add(1, Ordering::Relaxed)
-    }
-
-    /// The current random fault settings.
-    pub fn faults(&self) -> Faults {
-        lock(&self.inner.faults).faults.clone()
-    }
-
-    /// Replaces the random fault settings (the RNG keeps its position).
-    pub fn set_faults(&self, faults: Faults) {
-        lock(&self.inner.faults).faults = faults.sanitized();
-    }
-
-    /// Appends forced outcomes for the next publish requests.
-    pub fn script(&self, outcomes: impl IntoIterator<Item = Scripted>) {
-        lock(&self.inner.faults).script.extend(outcomes);
-    }
-
-    /// Replaces the queue of forced outcomes.
-    pub fn replace_script(&self, outcomes: impl IntoIterator<Item = Scripted>) {
-        let mut state = lock(&self.inner.faults);
-        state.script.clear();
-        state.script.extend(outcomes);
-    }
-
-    /// The scripted outcomes still queued, next first.
-    pub fn queued_script(&self) -> Vec<Scripted> {
-        lock(&self.inner.faults).script.iter().cloned().collect()
-    }
-
-    /// Numbers an arriving HTTP publish and takes its scripted outcome, atomically, so the n-th
-    /// request to arrive gets the n-th scripted outcome.
-    pub(crate) fn begin_request(&self) -> (u64, Option<Scripted>) {
-        let mut faults = lock(&self.inner.faults);
-        (self.arrival(), faults.script.pop_front())
-    }
-
-    pub(crate) fn latency(&self) -> Duration {
-        Duration::from_millis(lock(&self.inner.faults).faults.latency_ms)
-    }
-
-    /// Draws this request's random fate: one draw for throttle / server error, one per event
-    /// for `event_failure`, one for `drop_response`, and (only when `malformed_response` is above
-    /// 0, so older seeds replay unchanged) one for `malformed_response` plus one for its shape.
-    pub(crate) fn roll(&self, events: usize) -> Roll {
-        let mut state = lock(&self.inner.faults);
-        let faults = state.faults.clone();
-        let r = state.rng.f64();
-        if r < faults.throttle {
-            return Roll::Fail(429);
-        }
-        if r < faults.throttle + faults.server_error {
-            return Roll::Fail(500);
-        }
-        let failed = (0..events)
-            .filter(|_| state.rng.f64() < faults.event_failure)
-            .collect();
-        let drop_response = state.rng.f64() < faults.drop_response;
-        let malformed =
-            if faults.malformed_response > 0.0 && state.rng.f64() < faults.malformed_response {
-                Some(Malformed::ALL[state.rng.usize(..Malformed::ALL.len())])
-            } else {
-                None
-            };
-        Roll::Accept {
-            failed,
-            drop_response,
-            malformed,
-        }
     }
 
     /// Carries out each event's [`Fate`]: delivered events are numbered, logged and fanned out
@@ -415,5 +331,6 @@ pub(crate) async fn shutting_down(mut rx: watch::Receiver<bool>) {
     let _ = rx.wait_for(|down| *down).await;
 }
 
+mod faults;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::config::{Faults, Malformed, Scripted};
 
 fn channel() -> ChannelPath {
     ChannelPath::concrete("/default/a").unwrap()
