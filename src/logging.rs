@@ -28,7 +28,7 @@ pub fn init_cli() {
 }
 
 /// The CLI's log filter when `RUST_LOG` is unset.
-pub const CLI_DEFAULT_FILTER: &str = "error,appsync_bridge=warn";
+const CLI_DEFAULT_FILTER: &str = "error,appsync_bridge=warn";
 
 /// Whether to colour what goes to `stream`: a terminal, and `NO_COLOR` unset
 /// (<https://no-color.org>).

@@ -25,7 +25,7 @@ use crate::config::{ConfigError, Lookup, RulesDocument, env_lookup};
 use crate::problem::Problem;
 use crate::rules::RuleSet;
 pub use check::{CheckArgs, check};
-pub use invoke::{InvokeArgs, LOCAL_API_KEY, LOCAL_ENDPOINT, invoke};
+pub use invoke::{InvokeArgs, LOCAL_API_KEY, invoke};
 pub use route::{RouteArgs, route};
 
 /// How a command ended; the process exit code.

@@ -135,7 +135,7 @@ fn prepare(pos: usize, routed: Result<Vec<Routed>, RecordFailure>) -> Prepared {
 
 /// One routed event of the record at `pos`, ready to send: its channel, rule and payload text
 /// move into the event.
-pub fn outgoing(pos: usize, routed: Routed) -> OutgoingEvent {
+pub(crate) fn outgoing(pos: usize, routed: Routed) -> OutgoingEvent {
     OutgoingEvent {
         origin: Origin {
             record: pos,
