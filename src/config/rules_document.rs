@@ -55,19 +55,22 @@ pub struct RulesDocument {
     pub origin: RulesOrigin,
 }
 
+/// A variable's value, with an empty or blank value counted as unset.
+fn given(lookup: Lookup<'_>, name: &str) -> Option<String> {
+    lookup(name).filter(|v| !v.trim().is_empty())
+}
+
 impl RulesDocument {
     /// True when neither `BRIDGE_RULES` nor `BRIDGE_RULES_FILE` is set (blank counts as unset):
     /// the CLI then asks for its `--rules` flag instead of naming the variables.
     pub fn none_given(lookup: Lookup<'_>) -> bool {
-        let unset = |name: &str| lookup(name).is_none_or(|v| v.trim().is_empty());
-        unset(RULES_VAR) && unset(RULES_FILE_VAR)
+        given(lookup, RULES_VAR).is_none() && given(lookup, RULES_FILE_VAR).is_none()
     }
 
     /// Reads exactly one of `BRIDGE_RULES` and `BRIDGE_RULES_FILE`. An empty or blank value counts
     /// as unset (deployment templates often pass `""` for an unused parameter).
     pub fn from_lookup(lookup: Lookup<'_>) -> Result<RulesDocument, Vec<Problem>> {
-        let set = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        match (set(RULES_VAR), set(RULES_FILE_VAR)) {
+        match (given(lookup, RULES_VAR), given(lookup, RULES_FILE_VAR)) {
             (Some(_), Some(_)) => Err(vec![Problem::new(
                 format!("{RULES_VAR}, {RULES_FILE_VAR}"),
                 "both are set; set exactly one",
