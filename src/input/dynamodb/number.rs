@@ -24,7 +24,6 @@ pub(super) fn number(text: &str) -> Result<Value, String> {
     let Some(decimal) = Decimal::parse(text) else {
         return Err(format!("{:?} is not a number", shorten(text)));
     };
-    let significant = decimal.significant();
     // Fast path: a plain integer of at most 15 digits is below 2^53, always exact.
     if decimal.plain_integer
         && decimal.whole.len() <= DOUBLE_DIGITS
@@ -38,7 +37,7 @@ pub(super) fn number(text: &str) -> Result<Value, String> {
     if !double.is_finite() {
         return Ok(Value::String(text.to_owned()));
     }
-    let exact = match significant {
+    let exact = match decimal.significant() {
         // Zero, whatever its sign or exponent.
         None => true,
         Some((digits, leading))
@@ -84,7 +83,7 @@ impl<'a> Decimal<'a> {
             b'+' => (false, &text[1..]),
             _ => (false, text),
         };
-        let (mantissa, exponent) = match rest.find(['e', 'E']) {
+        let (mantissa, exponent_text) = match rest.find(['e', 'E']) {
             Some(at) => (&rest[..at], Some(&rest[at + 1..])),
             None => (rest, None),
         };
@@ -96,7 +95,7 @@ impl<'a> Decimal<'a> {
         if whole.is_empty() && fraction.is_empty() || !all_digits(whole) || !all_digits(fraction) {
             return None;
         }
-        let exponent: i64 = match exponent {
+        let exponent: i64 = match exponent_text {
             None => 0,
             Some(e) => {
                 let digits = e.strip_prefix(['+', '-']).unwrap_or(e);
@@ -116,7 +115,7 @@ impl<'a> Decimal<'a> {
             whole,
             fraction,
             exponent,
-            plain_integer: !point && !rest.contains(['e', 'E']),
+            plain_integer: !point && exponent_text.is_none(),
         })
     }
 
