@@ -127,6 +127,9 @@ pub fn api_error(operation: Operation, error: &JsError) -> ApiError {
     }
 }
 
+/// A JSON value's kind, as error texts name it. The same words as `appsync_bridge::json::kind`;
+/// a copy, because appsync-local does not depend on the bridge (which would bring the Lambda
+/// runtime and the AWS SDK into the local server).
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
